@@ -1,0 +1,192 @@
+"""Resolves debian/packages.json against Debian's indexes into debian/packages.lock.json.
+
+Reads the signed InRelease of every suite listed under "archives", verifies it with
+gpgv against Debian's archive keyring, checks each Packages index against its
+sha256 there, picks the newest version of every package across the suites, follows
+Pre-Depends and Depends (never Recommends) except into the "skip" list, and writes
+the lock: one entry per package with name, version, architecture, archive, path,
+sha256 and the sets that need it, sorted, so unchanged input gives the same bytes.
+"""
+
+import argparse
+import hashlib
+import json
+import lzma
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+from typing import Dict, List, Optional, Set, Tuple
+
+import debversion
+
+KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+
+
+class ResolveError(Exception):
+    """A problem with the input or the archive, reported as one line."""
+
+
+def fetch(url: str) -> bytes:
+    """Downloads url, raising ResolveError naming it on failure."""
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            return response.read()
+    except OSError as error:
+        raise ResolveError("cannot download %s: %s" % (url, error)) from None
+
+
+def verified_release(base: str, suite: str, keyring: str) -> str:
+    """Returns the text of suite's InRelease after checking its signature."""
+    data = fetch("%s/dists/%s/InRelease" % (base, suite))
+    with tempfile.NamedTemporaryFile(suffix=".gpg") as signed:
+        signed.write(data)
+        signed.flush()
+        result = subprocess.run(["gpgv", "--keyring", keyring, signed.name], capture_output=True, check=False)
+    if result.returncode != 0:
+        raise ResolveError("bad signature on %s/dists/%s/InRelease" % (base, suite))
+    return data.decode()
+
+
+def packages_index(base: str, suite: str, arch: str, keyring: str) -> str:
+    """Returns suite's main Packages index for arch, checked against InRelease."""
+    release = verified_release(base, suite, keyring)
+    member = "main/binary-%s/Packages.xz" % arch
+    sums = release.split("\nSHA256:\n", 1)[-1]
+    wanted = next((line.split()[0] for line in sums.splitlines() if line.startswith(" ") and line.split()[-1] == member), None)
+    if wanted is None:
+        raise ResolveError("%s has no %s" % (suite, member))
+    data = fetch("%s/dists/%s/%s" % (base, suite, member))
+    if hashlib.sha256(data).hexdigest() != wanted:
+        raise ResolveError("sha256 mismatch for %s/dists/%s/%s" % (base, suite, member))
+    return lzma.decompress(data).decode()
+
+
+def parse_index(text: str) -> List[Dict[str, str]]:
+    """Parses a Packages index into one dict of fields per stanza."""
+    stanzas = []
+    for block in text.split("\n\n"):
+        fields: Dict[str, str] = {}
+        key = ""
+        for line in block.splitlines():
+            if line.startswith((" ", "\t")):
+                fields[key] += "\n" + line
+            elif line:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+        if fields:
+            stanzas.append(fields)
+    return stanzas
+
+
+class Archive:
+    """Every candidate package from the configured suites, newest version first."""
+
+    def __init__(self) -> None:
+        self.candidates: Dict[str, Dict[str, str]] = {}
+        self.providers: Dict[str, Set[str]] = {}
+
+    def add(self, archive: str, stanzas: List[Dict[str, str]]) -> None:
+        """Adds a suite's packages, keeping the newest version of each name."""
+        for fields in stanzas:
+            fields["Archive"] = archive
+            name = fields["Package"]
+            current = self.candidates.get(name)
+            if current is None or debversion.compare(fields["Version"], current["Version"]) > 0:
+                self.candidates[name] = fields
+            for provided in debversion.parse_depends(fields.get("Provides", "")):
+                self.providers.setdefault(provided[0].name, set()).add(name)
+
+    def pick(self, alternative: debversion.Alternative) -> Optional[str]:
+        """Returns the real package satisfying alternative, or None."""
+        fields = self.candidates.get(alternative.name)
+        if fields and debversion.satisfies(fields["Version"], alternative.relation, alternative.version):
+            return alternative.name
+        if alternative.relation is None:
+            return min(self.providers.get(alternative.name, ()), default=None)
+        return None
+
+
+def resolve(config: dict, archive: Archive) -> List[dict]:
+    """Returns the lock entries for config's sets, dependencies included."""
+    skip = set(config.get("skip", {}))
+    membership: Dict[str, Set[str]] = {}
+    for set_name, roots in sorted(config["sets"].items()):
+        queue = list(roots)
+        seen: Set[str] = set()
+        while queue:
+            name = queue.pop(0)
+            if name in seen:
+                continue
+            if name not in archive.candidates:
+                raise ResolveError("unknown package %r (set %s or a dependency of it)" % (name, set_name))
+            seen.add(name)
+            fields = archive.candidates[name]
+            field = ", ".join(filter(None, (fields.get("Pre-Depends"), fields.get("Depends"))))
+            for clause in debversion.parse_depends(field):
+                if any(alt.name in seen or alt.name in skip for alt in clause):
+                    continue
+                picked = next(filter(None, map(archive.pick, clause)), None)
+                if picked is None:
+                    raise ResolveError("%s depends on %s, which no suite provides" % (name, " | ".join(a.name for a in clause)))
+                queue.append(picked)
+        for name in seen:
+            membership.setdefault(name, set()).add(set_name)
+    entries = []
+    for name in sorted(membership):
+        fields = archive.candidates[name]
+        entries.append({
+            "name": name,
+            "version": fields["Version"],
+            "architecture": fields["Architecture"],
+            "archive": fields["Archive"],
+            "path": fields["Filename"],
+            "sha256": fields["SHA256"],
+            "sets": sorted(membership[name]),
+        })
+    return entries
+
+
+def lock(config: dict, mirrors: Dict[str, str], keyring: str) -> dict:
+    """Downloads the indexes named by config and returns the lock document."""
+    archive = Archive()
+    for archive_name, suites in sorted(config["archives"].items()):
+        for suite in suites:
+            print("resolve: reading %s (%s)" % (suite, archive_name), file=sys.stderr)
+            text = packages_index(mirrors[archive_name], suite, config["architecture"], keyring)
+            archive.add(archive_name, parse_index(text))
+    return {
+        "distribution": config["distribution"],
+        "snapshots": config.get("snapshots", {}),
+        "packages": resolve(config, archive),
+    }
+
+
+def main(argv: List[str]) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="debian/packages.json", help="package sets (default: %(default)s)")
+    parser.add_argument("--out", default="debian/packages.lock.json", help="lock to write (default: %(default)s)")
+    parser.add_argument("--mirror", default=os.environ.get("DEBIAN_MIRROR"), help="Debian archive URL (default: $DEBIAN_MIRROR)")
+    parser.add_argument("--security-mirror", default=os.environ.get("DEBIAN_SECURITY_MIRROR"), help="Debian security archive URL (default: $DEBIAN_SECURITY_MIRROR)")
+    parser.add_argument("--keyring", default=KEYRING, help="keyring that signs the archives (default: %(default)s)")
+    args = parser.parse_args(argv)
+    workspace = Path(os.environ.get("BUILD_WORKSPACE_DIRECTORY", "."))
+    try:
+        if not args.mirror or not args.security_mirror:
+            raise ResolveError("no mirror: pass --mirror and --security-mirror (./bazelw sets them)")
+        config = json.loads((workspace / args.config).read_text())
+        document = lock(config, {"main": args.mirror.rstrip("/"), "security": args.security_mirror.rstrip("/")}, args.keyring)
+    except (ResolveError, OSError, KeyError, ValueError) as error:
+        print("resolve: %s" % error, file=sys.stderr)
+        return 1
+    out = workspace / args.out
+    out.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    print("resolve: wrote %d packages to %s" % (len(document["packages"]), args.out), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
