@@ -1,7 +1,7 @@
 """Resolves debian/packages.json against Debian's indexes into debian/packages.lock.json.
 
 Reads the signed InRelease of every suite listed under "archives", verifies it with
-gpgv against Debian's archive keyring, checks each Packages index against its
+sqv against Debian's archive keyring, checks each Packages index against its
 sha256 there, picks the newest version of every package across the suites, follows
 Pre-Depends and Depends (never Recommends) except into the "skip" list, and writes
 the lock: one entry per package with name, version, architecture, archive, path,
@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import debversion
 
-KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+KEYRING = "/usr/share/keyrings/debian-archive-keyring.pgp"
 
 
 class ResolveError(Exception):
@@ -39,15 +39,16 @@ def fetch(url: str) -> bytes:
 
 
 def verified_release(base: str, suite: str, keyring: str) -> str:
-    """Returns the text of suite's InRelease after checking its signature."""
+    """Returns the signed text of suite's InRelease, checked by sqv against keyring."""
     data = fetch("%s/dists/%s/InRelease" % (base, suite))
-    with tempfile.NamedTemporaryFile(suffix=".gpg") as signed:
-        signed.write(data)
-        signed.flush()
-        result = subprocess.run(["gpgv", "--keyring", keyring, signed.name], capture_output=True, check=False)
-    if result.returncode != 0:
-        raise ResolveError("bad signature on %s/dists/%s/InRelease" % (base, suite))
-    return data.decode()
+    with tempfile.TemporaryDirectory() as tmp:
+        signed, verified = Path(tmp, "InRelease"), Path(tmp, "Release")
+        signed.write_bytes(data)
+        command = ["sqv", "--keyring", keyring, "--cleartext", "--output", str(verified), str(signed)]
+        result = subprocess.run(command, capture_output=True, check=False)
+        if result.returncode != 0:
+            raise ResolveError("bad signature on %s/dists/%s/InRelease" % (base, suite))
+        return verified.read_text()
 
 
 def packages_index(base: str, suite: str, arch: str, keyring: str) -> str:
