@@ -1,0 +1,135 @@
+"""requirements_lock.txt matches requirements.txt and requirements_override.txt (offline).
+
+Also proves the checker fails: it runs on temporary copies of the three files with one
+change each, made the way a person editing them would.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+from typing import Callable, List, Tuple
+
+import lockcheck
+
+
+def workspace_dir() -> Path:
+    """The folder holding the real requirements files (runfiles under Bazel)."""
+    if "TEST_SRCDIR" in os.environ:
+        return Path(os.environ["TEST_SRCDIR"]) / os.environ["TEST_WORKSPACE"]
+    return Path(__file__).resolve().parents[2]
+
+
+class RealLockTest(unittest.TestCase):
+    """The committed lock is up to date."""
+
+    def test_lock_matches_inputs(self) -> None:
+        problems = lockcheck.check_workspace(workspace_dir())
+        self.assertEqual(problems, [], "regenerate with: " + lockcheck.UPDATE_COMMAND)
+
+
+class ModifiedCopyTest(unittest.TestCase):
+    """The checker reports each kind of drift in a modified copy of the files."""
+
+    def setUp(self) -> None:
+        scratch = tempfile.mkdtemp(prefix="lock_test.")
+        self.addCleanup(shutil.rmtree, scratch)
+        self.copy = Path(scratch)
+        for name in lockcheck.INPUTS + (lockcheck.LOCK,):
+            shutil.copyfile(str(workspace_dir() / name), str(self.copy / name))
+
+    def edit(self, name: str, change: Callable[[str], str]) -> None:
+        """Rewrite file ``name`` of the copy through ``change``."""
+        path = self.copy / name
+        before = path.read_text(encoding="utf-8")
+        after = change(before)
+        self.assertNotEqual(before, after, "the edit changed nothing")
+        path.write_text(after, encoding="utf-8")
+
+    def problems(self) -> List[str]:
+        """What the checker says about the copy."""
+        return lockcheck.check_workspace(self.copy)
+
+    def assert_reports(self, *fragments: str) -> None:
+        """The checker fails, with each fragment in some problem."""
+        problems = self.problems()
+        self.assertTrue(problems, "the checker accepted a modified copy")
+        for fragment in fragments:
+            self.assertTrue(any(fragment in p for p in problems), f"{fragment!r} not in {problems!r}")
+
+    def test_unmodified_copy_passes(self) -> None:
+        self.assertEqual(self.problems(), [])
+
+    def bump_first_pin(self, name: str) -> Tuple[str, str, str]:
+        """Change the first ``pkg==version`` in file ``name``; return pkg, old and new version."""
+        text = (self.copy / name).read_text(encoding="utf-8")
+        pin = re.search(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, re.MULTILINE)
+        self.assertIsNotNone(pin, f"no pinned requirement in {name}")
+        package, old = pin.group(1), pin.group(2)
+        new = old + "9"
+        self.edit(name, lambda t: t[: pin.start(2)] + new + t[pin.end(2) :])
+        return lockcheck.canonical_name(package), old, new
+
+    def test_added_requirement(self) -> None:
+        self.edit(lockcheck.REQUIREMENTS, lambda t: t + "not-in-the-lock==1.0\n")
+        self.assert_reports("changed since the lock", "not-in-the-lock is not locked")
+
+    def test_changed_version(self) -> None:
+        package, old, new = self.bump_first_pin(lockcheck.REQUIREMENTS)
+        asked = f"{package} is locked at {old}, the inputs ask for {new}"
+        self.assert_reports("changed since the lock", asked)
+
+    def test_changed_override(self) -> None:
+        package, old, new = self.bump_first_pin(lockcheck.OVERRIDE)
+        asked = f"{package} is locked at {old}, the inputs ask for {new}"
+        self.assert_reports("changed since the lock", asked)
+
+    def test_comment_only_change_is_still_caught_by_the_hash(self) -> None:
+        self.edit(lockcheck.REQUIREMENTS, lambda t: t + "# a note\n")
+        self.assertEqual(len(self.problems()), 1)
+        self.assert_reports("changed since the lock")
+
+    def test_hand_edited_lock_version(self) -> None:
+        package, _, new = self.bump_first_pin(lockcheck.LOCK)
+        self.assert_reports(f"{package} is locked at {new}")
+
+    def test_entry_without_hash(self) -> None:
+        self.edit(lockcheck.LOCK, lambda t: t + "not-hashed==1.0\n")
+        self.assert_reports("not-hashed has no --hash")
+
+    def test_unpinned_entry(self) -> None:
+        self.edit(lockcheck.LOCK, lambda t: t + "ranged>=1.0 --hash=sha256:" + "0" * 64 + "\n")
+        self.assert_reports("'ranged>=1.0' is not pinned")
+
+    def test_missing_header(self) -> None:
+        self.edit(lockcheck.LOCK, lambda t: t.split("\n", 1)[1])
+        self.assert_reports("first line does not record")
+
+    def test_missing_lock(self) -> None:
+        (self.copy / lockcheck.LOCK).unlink()
+        self.assert_reports("missing requirements_lock.txt")
+
+    def test_include_line_is_refused(self) -> None:
+        self.edit(lockcheck.REQUIREMENTS, lambda t: t + "-r more.txt\n")
+        self.assert_reports("unsupported line '-r more.txt'")
+
+
+class ParseTest(unittest.TestCase):
+    """The small parsers behind the checker."""
+
+    def test_requirement_forms(self) -> None:
+        text = "A_b.C[extra] == 1.0 ; python_version>'3' # note\nplain\nrange>=2,<3\n"
+        found, problems = lockcheck.parse_requirements(text, "r.txt")
+        self.assertEqual(found, {"a-b-c": "1.0", "plain": None, "range": None})
+        self.assertEqual(problems, [])
+
+    def test_continuations_join(self) -> None:
+        self.assertEqual(
+            lockcheck.logical_lines("a==1 \\\n  --hash=x\n\n# c\nb\n"), ["a==1    --hash=x", "b"]
+        )
+
+
+if __name__ == "__main__":
+    unittest.main()
