@@ -19,7 +19,10 @@ filegroup(
 
 filegroup(
     name = "python_runtime_files",
-    srcs = glob(["root/usr/lib/python3.11/**"]),
+    srcs = glob(
+        ["root/usr/lib/python3.11/**"],
+        exclude = ["**/__pycache__/**"],
+    ),
 )
 """
 
@@ -32,7 +35,7 @@ sysroot={sysroot}
 export CC="gcc --sysroot=$sysroot" LDSHARED="gcc --sysroot=$sysroot -shared"
 export CFLAGS="-g0 -O2 -DNDEBUG -Wno-error=implicit-function-declaration \
   -I$sysroot/usr/include/python3.11 -I$sysroot/usr/include/x86_64-linux-gnu/python3.11"
-export SOURCE_DATE_EPOCH=0 PYTHONHASHSEED=0
+export SOURCE_DATE_EPOCH=0 PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1
 exec "$sysroot/usr/bin/python3.11" "$@"
 """
 

@@ -1,0 +1,83 @@
+"""Write a layer tar from a manifest of files.
+
+The manifest is JSON: {"files": [[PATH_IN_IMAGE, PATH_ON_DISK], ...]}. Every file
+becomes a regular entry at PATH_IN_IMAGE (absolute), with each parent directory as an
+entry of its own; owner 0:0, mtime 0, mode 0644 for files and 0755 for directories,
+sorted by name. Every *.dist-info directory must carry its RECORD and METADATA.
+"""
+
+import argparse
+import json
+import posixpath
+import sys
+from pathlib import Path
+from typing import AbstractSet, Dict, List
+
+import tarnorm
+
+
+class ManifestError(Exception):
+    """A manifest that cannot make a valid layer; its message is one line."""
+
+
+def read_manifest(path: Path) -> Dict[str, str]:
+    """Return {name in the tar: file on disk} from a manifest, rejecting duplicates."""
+    try:
+        pairs = json.loads(path.read_text(encoding="utf-8"))["files"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ManifestError(f"{path}: not a layer manifest ({error})") from None
+    files: Dict[str, str] = {}
+    for image_path, disk_path in pairs:
+        if not image_path.startswith("/") or posixpath.normpath(image_path) != image_path:
+            raise ManifestError(f"{image_path}: not a normalised absolute path")
+        name = image_path[1:]
+        if name in files:
+            raise ManifestError(f"{image_path}: comes from both {files[name]} and {disk_path}")
+        files[name] = disk_path
+    return files
+
+
+def check_dist_info(names: AbstractSet[str]) -> None:
+    """Fail if a *.dist-info directory lacks its RECORD or METADATA."""
+    dist_infos = {posixpath.dirname(n) for n in names if posixpath.dirname(n).endswith(".dist-info")}
+    for directory in sorted(dist_infos):
+        for required in ("METADATA", "RECORD"):
+            if posixpath.join(directory, required) not in names:
+                raise ManifestError(
+                    f"/{directory} has no {required}: add the package's dist_info target to the layer"
+                )
+
+
+def build_entries(files: Dict[str, str]) -> List[tarnorm.Entry]:
+    """Return the entries for files and all their parent directories."""
+    directories = set()
+    for name in files:
+        parent = posixpath.dirname(name)
+        while parent:
+            directories.add(parent)
+            parent = posixpath.dirname(parent)
+    entries = [tarnorm.dir_entry(d) for d in directories]
+    entries += [tarnorm.file_entry(name, Path(disk).read_bytes()) for name, disk in files.items()]
+    return entries
+
+
+def main() -> int:
+    """Parse the command line and write the layer."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("manifest", type=Path, help="JSON manifest of the layer's files")
+    parser.add_argument("out", type=Path, help="output layer tar")
+    args = parser.parse_args()
+    try:
+        files = read_manifest(args.manifest)
+        check_dist_info(files.keys())
+        tarnorm.write_tar(str(args.out), build_entries(files))
+    except (ManifestError, OSError, ValueError) as error:
+        print(f"layer_tar: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
