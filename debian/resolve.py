@@ -150,6 +150,20 @@ def resolve(config: dict, archive: Archive) -> List[dict]:
     return entries
 
 
+def lock_document(config: dict, archive: Archive) -> dict:
+    """Returns the lock document for config resolved against archive."""
+    return {
+        "distribution": config["distribution"],
+        "snapshots": config.get("snapshots", {}),
+        "packages": resolve(config, archive),
+    }
+
+
+def render(document: dict) -> str:
+    """Returns the lock file's text: sorted keys, so unchanged input gives the same bytes."""
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
 def lock(config: dict, mirrors: Dict[str, str], keyring: str) -> dict:
     """Downloads the indexes named by config and returns the lock document."""
     archive = Archive()
@@ -158,11 +172,7 @@ def lock(config: dict, mirrors: Dict[str, str], keyring: str) -> dict:
             print("resolve: reading %s (%s)" % (suite, archive_name), file=sys.stderr)
             text = packages_index(mirrors[archive_name], suite, config["architecture"], keyring)
             archive.add(archive_name, parse_index(text))
-    return {
-        "distribution": config["distribution"],
-        "snapshots": config.get("snapshots", {}),
-        "packages": resolve(config, archive),
-    }
+    return lock_document(config, archive)
 
 
 def main(argv: List[str]) -> int:
@@ -184,7 +194,7 @@ def main(argv: List[str]) -> int:
         print("resolve: %s" % error, file=sys.stderr)
         return 1
     out = workspace / args.out
-    out.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    out.write_text(render(document))
     print("resolve: wrote %d packages to %s" % (len(document["packages"]), args.out), file=sys.stderr)
     return 0
 

@@ -1,0 +1,23 @@
+"""A test that every ELF file of an image's layers loads against the image itself."""
+
+load("@rules_python//python:defs.bzl", "py_test")
+
+def abi_check_test(name, layers, only = [], **kwargs):
+    """Fails if an ELF file in layers lacks a library, its interpreter or a symbol version.
+
+    Args:
+      name: the test's name.
+      layers: the image's layers (tar files or directories), bottom first.
+      only: check only ELF files below these image paths (libraries still resolve in
+        every layer), e.g. ["/usr/lib/python3/dist-packages"].
+      **kwargs: passed to py_test (tags, size...).
+    """
+    py_test(
+        name = name,
+        srcs = ["//debian/tools:abi_check.py"],
+        main = "//debian/tools:abi_check.py",
+        args = ["$(rootpath %s)" % layer for layer in layers] + ["--only=%s" % path for path in only],
+        data = layers,
+        deps = ["//debian/tools:elf"],
+        **kwargs
+    )

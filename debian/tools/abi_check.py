@@ -1,0 +1,277 @@
+"""Checks that every ELF file in an image can be loaded by the image itself.
+
+Given the image's layers in order (tar files or directories; later layers win, OCI
+whiteouts honoured), for every ELF executable and shared object it checks that:
+  * its interpreter (PT_INTERP) resolves to a file inside the image;
+  * every DT_NEEDED library is found inside the image (DT_RPATH, DT_RUNPATH with
+    $ORIGIN, then the loader's default directories);
+  * every symbol version it needs (DT_VERNEED, e.g. GLIBC_2.38 from libc.so.6) is
+    defined by the library found.
+It prints one line per problem and exits 1 if there is any; --report prints, per
+library, the newest version any file needs from it (e.g. libc.so.6 GLIBC_2.34).
+"""
+
+import argparse
+import os
+import posixpath
+import re
+import sys
+import tarfile
+from dataclasses import dataclass
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
+
+from elf import EM_X86_64, ElfError, ElfInfo, is_elf, parse
+
+DEFAULT_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib", "/lib64", "/usr/lib64")
+MAX_LINKS = 40
+
+
+class CheckError(Exception):
+    """Bad input, reported as one line."""
+
+
+@dataclass
+class Node:
+    """A path of the merged image: a directory, a file (read lazily) or a link."""
+
+    kind: str
+    read: Optional[Callable[[], bytes]] = None
+    target: str = ""
+
+
+class Image:
+    """The merged file system of an image's layers."""
+
+    def __init__(self) -> None:
+        self.nodes: Dict[str, Node] = {"/": Node("dir")}
+
+    def _remove(self, path: str) -> None:
+        for name in [n for n in self.nodes if n == path or n.startswith(path + "/")]:
+            del self.nodes[name]
+
+    def _put(self, path: str, node: Node) -> None:
+        head, base = posixpath.split(path)
+        if base.startswith(".wh."):
+            if base == ".wh..wh..opq":
+                self._remove_children(head)
+            else:
+                self._remove(posixpath.join(head, base[4:]))
+            return
+        if node.kind != "dir" or self.nodes.get(path, Node("")).kind != "dir":
+            self._remove(path)
+        self.nodes[path] = node
+
+    def _remove_children(self, path: str) -> None:
+        for name in [n for n in self.nodes if n.startswith(path.rstrip("/") + "/")]:
+            del self.nodes[name]
+
+    def add_tar(self, path: str) -> None:
+        """Adds a tar layer."""
+        archive = tarfile.open(path)
+        for info in archive:
+            name = "/" + posixpath.normpath(info.name).lstrip("./")
+            if name == "/.":
+                continue
+            if info.isdir():
+                self._put(name, Node("dir"))
+            elif info.issym():
+                self._put(name, Node("link", target=info.linkname))
+            elif info.islnk():
+                source = archive.getmember(info.linkname)
+                self._put(name, Node("file", read=lambda s=source: archive.extractfile(s).read()))
+            elif info.isfile():
+                self._put(name, Node("file", read=lambda i=info: archive.extractfile(i).read()))
+
+    def add_tree(self, root: str) -> None:
+        """Adds a directory as a layer."""
+        for current, dirs, files in os.walk(root):
+            rel = "/" + os.path.relpath(current, root).lstrip(".")
+            for name in sorted(dirs + files):
+                full = os.path.join(current, name)
+                path = posixpath.join(rel, name)
+                if os.path.islink(full):
+                    self._put(path, Node("link", target=os.readlink(full)))
+                elif os.path.isdir(full):
+                    self._put(path, Node("dir"))
+                elif os.path.isfile(full):
+                    self._put(path, Node("file", read=lambda f=full: open(f, "rb").read()))
+
+    def resolve(self, path: str, follow_last: bool = True) -> Optional[str]:
+        """Returns the path with every link resolved inside the image, or None if it dangles."""
+        parts = [p for p in path.split("/") if p]
+        resolved = "/"
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == ".":
+                continue
+            if part == "..":
+                resolved = posixpath.dirname(resolved)
+                continue
+            candidate = posixpath.join(resolved, part)
+            node = self.nodes.get(candidate)
+            if node is None:
+                return None
+            if node.kind == "link" and (parts or follow_last):
+                hops += 1
+                if hops > MAX_LINKS:
+                    return None
+                base = "/" if node.target.startswith("/") else resolved
+                parts = [p for p in posixpath.join(base, node.target).split("/") if p] + parts
+                resolved = "/"
+                continue
+            resolved = candidate
+        return resolved
+
+    def file(self, path: str) -> Optional[str]:
+        """Returns the resolved path if path names a regular file inside the image."""
+        resolved = self.resolve(path)
+        return resolved if resolved and self.nodes[resolved].kind == "file" else None
+
+
+@dataclass
+class Report:
+    """Problems found, and the newest version needed per library."""
+
+    problems: List[str]
+    newest: Dict[str, str]
+    checked: int
+
+
+def version_key(version: str) -> Tuple[Tuple[int, int, str], ...]:
+    """Orders versions numerically (GLIBC_2.9 < GLIBC_2.36); names without digits (GLIBC_PRIVATE) first."""
+    parts = re.split(r"(\d+)", version)
+    return ((1 if len(parts) > 1 else 0, 0, ""),) + tuple((1, int(p), "") if p.isdigit() else (0, 0, p) for p in parts)
+
+
+def elf_files(image: Image) -> Iterator[Tuple[str, ElfInfo]]:
+    """Yields every ELF file of the image (not links to one) with its parsed header."""
+    for path in sorted(image.nodes):
+        node = image.nodes[path]
+        if node.kind != "file":
+            continue
+        data = node.read()
+        if not is_elf(data):
+            continue
+        try:
+            yield path, parse(data)
+        except (ElfError, ValueError) as error:
+            yield path, ElfInfo(machine=-1, soname=str(error))
+
+
+class Checker:
+    """Resolves libraries the way the dynamic loader would, inside one image."""
+
+    def __init__(self, image: Image) -> None:
+        self.image = image
+        self.cache: Dict[str, Optional[ElfInfo]] = {}
+
+    def info(self, path: str) -> Optional[ElfInfo]:
+        """Returns the parsed ELF header of a resolved file path (cached)."""
+        if path not in self.cache:
+            data = self.image.nodes[path].read()
+            try:
+                self.cache[path] = parse(data) if is_elf(data) else None
+            except (ElfError, ValueError):
+                self.cache[path] = None
+        return self.cache[path]
+
+    def find(self, name: str, origin: str, info: ElfInfo) -> Optional[str]:
+        """Returns the resolved path the loader would use for DT_NEEDED name."""
+        if "/" in name:
+            return self.image.file(name)
+        dirs = ([] if info.runpath else info.rpath) + info.runpath + list(DEFAULT_DIRS)
+        for directory in dirs:
+            directory = directory.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
+            found = self.image.file(posixpath.join(directory, name))
+            if found:
+                library = self.info(found)
+                if library is not None and library.machine == EM_X86_64:
+                    return found
+        return None
+
+    def check(self, path: str, info: ElfInfo) -> Tuple[List[str], List[Tuple[str, str]]]:
+        """Returns one file's problems and the (library, version) pairs it needs."""
+        if info.machine != EM_X86_64:
+            return ["%s: not an x86-64 ELF object (%s)" % (path, info.soname or "machine %d" % info.machine)], []
+        problems = []
+        if info.interpreter and not self.image.file(info.interpreter):
+            problems.append("%s: interpreter %s is not in the image" % (path, info.interpreter))
+        found = {}
+        for name in info.needed:
+            library = self.find(name, posixpath.dirname(path), info)
+            if library is None:
+                problems.append("%s: needs %s, which is not in the image" % (path, name))
+            else:
+                found[name] = library
+        needs = []
+        for library_name, version, weak in info.version_needs:
+            needs.append((library_name, version))
+            library = found.get(library_name)
+            if library is None or weak:
+                continue
+            defined = self.info(library).version_defs
+            if version not in defined:
+                newest = max((v for v in defined if v.split("_")[0] == version.split("_")[0]), key=version_key, default="none")
+                problems.append("%s: needs %s from %s, which provides up to %s" % (path, version, library_name, newest))
+        return problems, needs
+
+
+def check_image(image: Image, prefixes: List[str]) -> Report:
+    """Checks every ELF file of image (only below prefixes, if given)."""
+    checker = Checker(image)
+    problems: List[str] = []
+    newest: Dict[str, str] = {}
+    checked = 0
+    for path, info in elf_files(image):
+        if prefixes and not any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes):
+            continue
+        checked += 1
+        checker.cache[path] = info
+        found, needs = checker.check(path, info)
+        problems.extend(found)
+        for library, version in needs:
+            if library not in newest or version_key(version) > version_key(newest[library]):
+                newest[library] = version
+    return Report(problems, newest, checked)
+
+
+def load(layers: List[str]) -> Image:
+    """Merges layers (tar files or directories) in order."""
+    image = Image()
+    for layer in layers:
+        if os.path.isdir(layer):
+            image.add_tree(layer)
+        elif os.path.isfile(layer):
+            try:
+                image.add_tar(layer)
+            except tarfile.TarError as error:
+                raise CheckError("%s: %s" % (layer, error)) from None
+        else:
+            raise CheckError("no such layer: %s" % layer)
+    return image
+
+
+def main(argv: List[str]) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("layers", nargs="+", help="the image's layers, bottom first: tar files or directories")
+    parser.add_argument("--only", action="append", default=[], metavar="PATH", help="check only ELF files below PATH (e.g. /usr/lib/python3/dist-packages); libraries still resolve in the whole image")
+    parser.add_argument("--report", action="store_true", help="print the newest version needed from each library")
+    args = parser.parse_args(argv)
+    try:
+        report = check_image(load(args.layers), args.only)
+    except (CheckError, OSError) as error:
+        print("abi_check: %s" % error, file=sys.stderr)
+        return 1
+    for problem in report.problems:
+        print("abi_check: %s" % problem, file=sys.stderr)
+    if args.report:
+        for library, version in sorted(report.newest.items()):
+            print("%s %s" % (library, version))
+    print("abi_check: %d ELF files, %d problems" % (report.checked, len(report.problems)), file=sys.stderr)
+    return 1 if report.problems or not report.checked else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
