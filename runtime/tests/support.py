@@ -1,0 +1,206 @@
+"""Helpers for tests that run the real server as a subprocess on 127.0.0.1."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import app.main
+import workload_server
+
+HERE = Path(__file__).absolute().parent
+READONLY_EXEC = HERE / "readonly_exec.py"
+# Where this test found the app package, the launcher and the test apps, then
+# everything else it sees, so that gunicorn and meinheld are found wherever
+# the test runner put them (a venv, Bazel's runfiles).
+PYTHONPATH = os.pathsep.join(
+    [str(Path(app.main.__file__).parents[1]), str(Path(workload_server.__file__).parents[1]),
+     str(HERE)] + [p for p in sys.path if os.path.isdir(p)]
+)
+START_TIMEOUT = 15.0
+
+
+def free_port() -> int:
+    """Return a port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def base_env(**extra: str) -> Dict[str, str]:
+    """A minimal environment for the server (no inherited settings)."""
+    env = {"PYTHONPATH": PYTHONPATH, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    env.update(extra)
+    return env
+
+
+def server_command(module: Sequence[str] = ("-m", "workload_server")) -> List[str]:
+    """The command line that starts our launcher with this interpreter."""
+    return [sys.executable, *module]
+
+
+def sandboxed(command: List[str], uid: Optional[int] = None,
+              gid: Optional[int] = None, ro: Sequence[str] = ("/tmp", "/var/tmp")) -> List[str]:
+    """Wrap ``command`` to run with ``ro`` read-only, as uid:gid."""
+    wrapper = [sys.executable, str(READONLY_EXEC)]
+    for directory in ro:
+        wrapper += ["--ro", directory]
+    if uid is not None:
+        wrapper += ["--uid", str(uid)]
+    if gid is not None:
+        wrapper += ["--gid", str(gid)]
+    return wrapper + ["--", *command]
+
+
+def require_sandbox(test: unittest.TestCase, uid: int = 1000, gid: int = 1000) -> None:
+    """Skip unless we are root and the interpreter runs as uid:gid there."""
+    if os.geteuid() != 0:
+        test.skipTest("needs root to create a mount namespace")
+    probe = sandboxed([sys.executable, "-c", "import workload_server, meinheld"],
+                      uid=uid, gid=gid)
+    result = subprocess.run(probe, env=base_env(), capture_output=True, timeout=30)
+    if result.returncode != 0:
+        test.skipTest(f"interpreter not usable as uid {uid}: {result.stderr[-300:]!r}")
+
+
+def child_pids(parent: int) -> List[int]:
+    """PIDs whose parent is ``parent`` (from /proc)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == parent:
+            children.append(int(entry.name))
+    return sorted(children)
+
+
+class Server:
+    """A server subprocess; ``stop()`` kills it and its workers by PID."""
+
+    def __init__(self, command: List[str], env: Dict[str, str], port: int) -> None:
+        self.port = port
+        self._logdir = tempfile.TemporaryDirectory(prefix="workload-server-test-")
+        self.stdout_path = Path(self._logdir.name) / "stdout"
+        self.stderr_path = Path(self._logdir.name) / "stderr"
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=err,
+                                            stdin=subprocess.DEVNULL)
+        self._known_workers: set = set()
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
+        """Wait until the port answers HTTP; False if the process exits first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                if http_request(self.port, "GET", "/", timeout=1.0)[0] == 200:
+                    return True
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def workers(self) -> List[int]:
+        """Current worker PIDs (remembered so that stop() can reap them)."""
+        pids = child_pids(self.process.pid)
+        self._known_workers.update(pids)
+        return pids
+
+    def wait_workers(self, count: int, exclude: Sequence[int] = (),
+                     timeout: float = 10.0) -> List[int]:
+        """Wait until ``count`` workers not in ``exclude`` are running."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = [p for p in self.workers() if p not in exclude]
+            if len(pids) >= count:
+                return pids
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} workers, have {self.workers()}")
+
+    def stderr(self) -> str:
+        """What the server wrote to stderr so far."""
+        return self.stderr_path.read_text(errors="replace")
+
+    def stdout(self) -> str:
+        """What the server wrote to stdout so far."""
+        return self.stdout_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        """Kill master and workers (by PID), wait, remove the logs."""
+        self.workers()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        for pid in self._known_workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._logdir.cleanup()
+
+
+def start(test: unittest.TestCase, env: Dict[str, str], command: Optional[List[str]] = None,
+          port: Optional[int] = None, expect_ready: bool = True) -> Server:
+    """Start a server (stopped again in the test's cleanup)."""
+    port = port or free_port()
+    env = dict(env)
+    env.setdefault("BIND", f"127.0.0.1:{port}")
+    server = Server(command or server_command(), env, port)
+    test.addCleanup(server.stop)
+    if expect_ready and not server.wait_ready():
+        test.fail(f"server did not start:\n{server.stderr()[-3000:]}")
+    return server
+
+
+def http_request(port: int, method: str, path: str, body: bytes = b"",
+                 headers: Sequence[Tuple[str, str]] = (), timeout: float = 10.0,
+                 chunked: bool = False) -> Tuple[int, bytes]:
+    """Send one HTTP/1.0-style request on a new socket; return (status, body)."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in headers]
+    if chunked:
+        lines.append("Transfer-Encoding: chunked")
+        size = 65536
+        payload = b"".join(
+            b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size])
+            for i in range(0, len(body), size)
+        ) + b"0\r\n\r\n"
+    else:
+        if body or method == "POST":
+            lines.append(f"Content-Length: {len(body)}")
+        payload = body
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        try:
+            sock.sendall(request)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer (413) and close before reading it all
+        data = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    if not head:
+        raise ConnectionError("no response")
+    return int(head.split()[1]), rest

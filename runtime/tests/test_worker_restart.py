@@ -1,0 +1,100 @@
+"""A worker killed by SIGKILL or SIGSEGV under load is replaced; the server lives.
+
+Control cases use meinheld's own worker class, to show what the tests catch.
+"""
+
+import concurrent.futures
+import os
+import signal
+import tempfile
+import threading
+import time
+import unittest
+
+import support
+
+THREADS = 8
+REQUESTS = 400
+KILL_AFTER = 100
+
+
+def write_conf(test, text):
+    """A GUNICORN_CONF file readable by any uid, removed after the test."""
+    with tempfile.NamedTemporaryFile("w", suffix=".py", dir="/dev/shm", delete=False) as conf:
+        conf.write(text)
+    os.chmod(conf.name, 0o644)
+    test.addCleanup(os.unlink, conf.name)
+    return conf.name
+
+
+class KillWorkerTest(unittest.TestCase):
+    def run_load_and_kill(self, sig):
+        """Kill one of two workers with ``sig`` mid-load; return the results."""
+        server = support.start(self, support.base_env(WEB_CONCURRENCY="2", ACCESS_LOG=""))
+        before = server.wait_workers(2)
+        done = threading.Semaphore(0)
+
+        def one(_):
+            try:
+                ok = support.http_request(server.port, "GET", "/", timeout=5)[0] == 200
+            except OSError:
+                ok = False
+            done.release()
+            return ok
+
+        with concurrent.futures.ThreadPoolExecutor(THREADS) as pool:
+            futures = [pool.submit(one, i) for i in range(REQUESTS)]
+            for _ in range(KILL_AFTER):
+                self.assertTrue(done.acquire(timeout=10))
+            os.kill(before[0], sig)
+            results = [f.result(timeout=30) for f in futures]
+        return server, before, results
+
+    def check_survives(self, sig):
+        server, before, results = self.run_load_and_kill(sig)
+        self.assertLessEqual(results.count(False), THREADS, server.stderr()[-2000:])
+        self.assertTrue(all(results[KILL_AFTER + 4 * THREADS:]), "requests after the kill failed")
+        self.assertIsNone(server.process.poll(), server.stderr()[-2000:])
+        after = server.wait_workers(2, exclude=[before[0]])
+        self.assertNotIn(before[0], after)
+        for _ in range(20):
+            self.assertEqual(support.http_request(server.port, "GET", "/")[0], 200)
+        self.assertNotIn("TypeError", server.stderr())
+
+    def test_sigkill(self):
+        self.check_survives(signal.SIGKILL)
+
+    def test_sigsegv(self):
+        self.check_survives(signal.SIGSEGV)
+
+
+class MeinheldOwnWorkerTest(unittest.TestCase):
+    """Controls: the same scenarios with meinheld.gmeinheld.MeinheldWorker."""
+
+    def test_sigkill_takes_the_whole_server_down(self):
+        conf = write_conf(self, 'worker_class = "meinheld.gmeinheld.MeinheldWorker"\n')
+        server = support.start(self, support.base_env(WEB_CONCURRENCY="2", GUNICORN_CONF=conf))
+        os.kill(server.wait_workers(2)[0], signal.SIGKILL)
+        server.process.wait(timeout=20)
+        self.assertNotEqual(server.process.returncode, 0)
+        self.assertIn("TypeError", server.stderr())
+
+    def test_600_kb_body_kills_it_on_read_only_tmp(self):
+        support.require_sandbox(self)
+        conf = write_conf(self, 'worker_class = "meinheld.gmeinheld.MeinheldWorker"\n')
+        command = support.sandboxed(support.server_command(), uid=1000, gid=1000)
+        env = support.base_env(APP_MODULE="wsgi_apps:app", WEB_CONCURRENCY="1",
+                               GUNICORN_CONF=conf)
+        server = support.start(self, env, command)
+        worker = server.wait_workers(1)[0]
+        with self.assertRaises(OSError):
+            support.http_request(server.port, "POST", "/echo", b"x" * 614400, timeout=10)
+        deadline = time.monotonic() + 10
+        while worker in server.workers() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertNotIn(worker, server.workers())
+        self.assertIn("SIGSEGV", server.stderr())
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,209 @@
+"""Server settings read from environment variables, without side effects.
+
+The variable names, defaults and precedence follow tiangolo's
+meinheld-gunicorn image (``MODULE_NAME``, ``VARIABLE_NAME``, ``APP_MODULE``,
+``GUNICORN_CONF``, ``WORKERS_PER_CORE``, ``WEB_CONCURRENCY``, ``HOST``,
+``PORT``, ``BIND``, ``LOG_LEVEL``) and its uvicorn-gunicorn sibling
+(``ACCESS_LOG``, ``ERROR_LOG``, ``TIMEOUT``, ``GRACEFUL_TIMEOUT``,
+``KEEP_ALIVE``). Two differences: ``PORT`` defaults to 8080 (an unprivileged
+port for a non-root user) and ``MAX_BODY`` is new.
+
+Everything that touches the machine (does a module exist, is a path a file,
+how many CPUs) is passed in, so this module can be tested with plain dicts.
+"""
+
+import dataclasses
+import math
+import re
+from typing import Callable, Mapping, Optional, Sequence, Tuple
+
+DEFAULT_MODULES = ("app.main", "main")
+DEFAULT_VARIABLE = "app"
+DEFAULT_CONF_FILES = ("/app/gunicorn_conf.py", "/app/app/gunicorn_conf.py")
+DEFAULT_PORT = 8080
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+# meinheld keeps a body in one buffer capped at 1 GiB (LIMIT_MAX in buffer.c).
+MAX_BODY_CEILING = 1024 * 1024 * 1024
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+HEARTBEAT_DIR = "/dev/shm"
+
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class SettingsError(ValueError):
+    """A bad environment variable; ``str()`` is one line naming it."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The effective server settings.
+
+    ``module_source`` and ``variable_source`` name the environment variable
+    (or default) that chose each half of ``app_module``, so that a failed
+    import can be reported against the variable the user set.
+    """
+
+    app_module: str
+    module_source: str
+    variable_source: str
+    gunicorn_conf: Optional[str]
+    cpus: float
+    workers_per_core: float
+    workers: int
+    bind: str
+    log_level: str
+    access_log: Optional[str]
+    error_log: Optional[str]
+    timeout: int
+    graceful_timeout: int
+    keep_alive: int
+    max_body: int
+    worker_tmp_dir: str = HEARTBEAT_DIR
+
+    def as_log_record(self) -> dict:
+        """Return the settings as a JSON-ready dict (sorted when dumped)."""
+        record = dataclasses.asdict(self)
+        del record["module_source"], record["variable_source"]
+        return record
+
+
+def _get(environ: Mapping[str, str], name: str) -> Optional[str]:
+    """Return the variable's value, treating an empty value as unset."""
+    value = environ.get(name, "")
+    return value if value.strip() else None
+
+
+def _int(
+    environ: Mapping[str, str], name: str, default: int, low: int, high: int
+) -> int:
+    raw = _get(environ, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(name, f"{raw!r} is not an integer") from None
+    if not low <= value <= high:
+        raise SettingsError(name, f"{value} is outside {low}..{high}")
+    return value
+
+
+def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = _get(environ, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(name, f"{raw!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise SettingsError(name, f"{raw!r} must be a number greater than 0")
+    return value
+
+
+def _app_module(
+    environ: Mapping[str, str], module_exists: Callable[[str], bool]
+) -> Tuple[str, str, str]:
+    """Return (APP_MODULE value, module's source, variable's source)."""
+    explicit = _get(environ, "APP_MODULE")
+    if explicit is not None:
+        module, sep, variable = explicit.strip().partition(":")
+        if not sep:
+            variable = DEFAULT_VARIABLE
+        if not (_DOTTED.match(module) and _IDENTIFIER.match(variable)):
+            raise SettingsError(
+                "APP_MODULE", f"{explicit!r} is not of the form module.path:variable"
+            )
+        return f"{module}:{variable}", "APP_MODULE", "APP_MODULE"
+    module = _get(environ, "MODULE_NAME")
+    module_source = "MODULE_NAME"
+    if module is None:
+        module = next((m for m in DEFAULT_MODULES if module_exists(m)), None)
+        if module is None:
+            raise SettingsError(
+                "MODULE_NAME",
+                "not set, and neither of the defaults "
+                + " nor ".join(DEFAULT_MODULES)
+                + " is importable",
+            )
+    elif not _DOTTED.match(module.strip()):
+        raise SettingsError("MODULE_NAME", f"{module!r} is not a module path")
+    variable = (_get(environ, "VARIABLE_NAME") or DEFAULT_VARIABLE).strip()
+    if not _IDENTIFIER.match(variable):
+        raise SettingsError("VARIABLE_NAME", f"{variable!r} is not an identifier")
+    return f"{module.strip()}:{variable}", module_source, "VARIABLE_NAME"
+
+
+def _gunicorn_conf(
+    environ: Mapping[str, str],
+    is_file: Callable[[str], bool],
+    candidates: Sequence[str],
+) -> Optional[str]:
+    path = _get(environ, "GUNICORN_CONF")
+    if path is None:
+        return next((c for c in candidates if is_file(c)), None)
+    if not is_file(path):
+        raise SettingsError("GUNICORN_CONF", f"{path!r} is not a file")
+    return path
+
+
+def _bind(environ: Mapping[str, str]) -> str:
+    bind = _get(environ, "BIND")
+    if bind is not None:
+        return bind.strip()
+    host = (_get(environ, "HOST") or "0.0.0.0").strip()
+    port = _int(environ, "PORT", DEFAULT_PORT, 1, 65535)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _log_target(environ: Mapping[str, str], name: str) -> Optional[str]:
+    """``-`` (the default) is stdout/stderr; an empty value turns it off."""
+    if name not in environ:
+        return "-"
+    return _get(environ, name)
+
+
+def from_environ(
+    environ: Mapping[str, str],
+    cpus: float,
+    module_exists: Callable[[str], bool],
+    is_file: Callable[[str], bool],
+    conf_candidates: Sequence[str] = DEFAULT_CONF_FILES,
+) -> Settings:
+    """Build the settings from ``environ``; raise SettingsError on a bad value.
+
+    ``cpus`` is the CPU capacity available to the container (see
+    ``cgroup.available_cpus``); the default worker count is
+    ``WORKERS_PER_CORE * cpus``, at least 1, unless ``WEB_CONCURRENCY`` is set.
+    """
+    app_module, module_source, variable_source = _app_module(environ, module_exists)
+    workers_per_core = _positive_float(environ, "WORKERS_PER_CORE", 2.0)
+    if _get(environ, "WEB_CONCURRENCY") is None:
+        workers = max(int(workers_per_core * cpus), 1)
+    else:
+        workers = _int(environ, "WEB_CONCURRENCY", 1, 1, 1024)
+    log_level = (_get(environ, "LOG_LEVEL") or "info").strip().lower()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError("LOG_LEVEL", f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    return Settings(
+        app_module=app_module,
+        module_source=module_source,
+        variable_source=variable_source,
+        gunicorn_conf=_gunicorn_conf(environ, is_file, conf_candidates),
+        cpus=cpus,
+        workers_per_core=workers_per_core,
+        workers=workers,
+        bind=_bind(environ),
+        log_level=log_level,
+        access_log=_log_target(environ, "ACCESS_LOG"),
+        error_log=_log_target(environ, "ERROR_LOG"),
+        timeout=_int(environ, "TIMEOUT", 120, 0, 86400),
+        graceful_timeout=_int(environ, "GRACEFUL_TIMEOUT", 120, 0, 86400),
+        keep_alive=_int(environ, "KEEP_ALIVE", 5, 0, 86400),
+        max_body=_int(environ, "MAX_BODY", DEFAULT_MAX_BODY, 1, MAX_BODY_CEILING),
+    )

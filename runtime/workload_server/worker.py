@@ -1,0 +1,105 @@
+"""A gunicorn worker that runs meinheld's event loop, fixed for production use.
+
+meinheld's own ``meinheld.gmeinheld.MeinheldWorker`` has three defects this
+class does not share:
+
+* Its ``__init__`` (run in gunicorn's master, before the fork) replaces
+  ``gunicorn.glogging.Logger.error`` and ``.access`` for the whole process
+  with functions of other signatures. When a worker then dies by SIGKILL the
+  master's ``log.error(msg, pid, signame)`` raises TypeError and the server
+  exits. Here meinheld gets small adapter objects instead; gunicorn's Logger
+  class is left alone.
+* It lets meinheld spool request bodies above 512,000 bytes to ``tmpfile()``
+  in /tmp without checking the result, so on a read-only /tmp the worker
+  segfaults. Here bodies up to ``max_body`` bytes stay in memory and larger
+  ones are refused with 413 before they are read.
+* Its heartbeat (``set_fastwatchdog``) toggles the heartbeat file's mode,
+  while gunicorn >= 22 judges liveness by the file's mtime, so a hung worker
+  was never detected. Here the heartbeat is gunicorn's own ``notify()``.
+"""
+
+import os
+import sys
+import types
+from typing import Optional, Type
+
+from gunicorn.glogging import Logger
+from gunicorn.workers.base import Worker
+from meinheld import server
+
+
+class _ErrorLog:
+    """meinheld calls ``error(type, value, traceback)`` for app exceptions."""
+
+    def __init__(self, log: Logger) -> None:
+        self._log = log
+
+    def error(
+        self,
+        exc_type: Type[BaseException],
+        value: Optional[BaseException],
+        tb: Optional[types.TracebackType],
+    ) -> None:
+        """Log an exception raised while serving a request."""
+        self._log.error("Error handling request", exc_info=(exc_type, value, tb))
+
+
+class _AccessLog:
+    """meinheld calls ``access(environ)`` after each response."""
+
+    def __init__(self, log: Logger) -> None:
+        self._log = log
+
+    def access(self, environ: dict) -> None:
+        """Log one request in the combined log format."""
+        if "REQUEST_METHOD" not in environ:
+            return  # meinheld also reports connections closed before a request
+        query = environ.get("QUERY_STRING")
+        target = environ.get("PATH_INFO", "-") + (f"?{query}" if query else "")
+        self._log.access_log.info(
+            '%s - - [%s] "%s %s %s" %s %s "%s" "%s"',
+            environ.get("REMOTE_ADDR", "-"),
+            environ.get("LOCAL_TIME", "-"),
+            environ.get("REQUEST_METHOD", "-"),
+            target,
+            environ.get("SERVER_PROTOCOL", "-"),
+            environ.get("STATUS_CODE", "-"),
+            environ.get("SEND_BYTES", "-"),
+            environ.get("HTTP_REFERER", "-"),
+            environ.get("HTTP_USER_AGENT", "-"),
+        )
+
+
+class MeinheldWorker(Worker):
+    """Serve the WSGI app with meinheld; the gunicorn app must have ``max_body``."""
+
+    def run(self) -> None:
+        """Configure meinheld in this worker process and run its loop."""
+        max_body: int = self.app.max_body
+        server.set_error_logger(_ErrorLog(self.log))
+        server.set_access_logger(_AccessLog(self.log) if self.cfg.accesslog else None)
+        server.set_keepalive(self.cfg.keepalive)
+        server.set_picoev_max_fd(self.cfg.worker_connections)
+        server.set_max_content_length(max_body)
+        # No body is ever larger than the buffer, so none goes to tmpfile().
+        server.set_client_body_buffer_size(max_body)
+        server.set_watchdog(self._heartbeat)
+        server.set_listen_socket([s.fileno() for s in self.sockets])
+        server.run(self.wsgi)
+
+    def _heartbeat(self) -> None:
+        """Called by meinheld's loop about once a second."""
+        self.notify()
+        if self.ppid != os.getppid():
+            self.log.info("Parent changed, shutting down: %s", self)
+            server.stop(int(self.timeout))
+
+    def handle_quit(self, sig: int, frame: Optional[types.FrameType]) -> None:
+        """SIGQUIT/SIGINT: stop at once."""
+        server.stop()
+        sys.exit(0)
+
+    def handle_exit(self, sig: int, frame: Optional[types.FrameType]) -> None:
+        """SIGTERM: stop accepting, let open requests finish."""
+        server.stop(int(self.cfg.graceful_timeout))
+
