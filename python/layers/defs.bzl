@@ -101,10 +101,11 @@ def _py_layer_impl(ctx):
         depset(transitive = [dep[DefaultInfo].files, dep[DefaultInfo].default_runfiles.files])
         for dep in ctx.attr.deps
     ]).to_list()
+    excluded = [ctx.attr.prefix.rstrip("/") + "/" + d.strip("/") + "/" for d in ctx.attr.exclude_dirs]
     pairs = []
     for file in files:
         image_path = _image_path(ctx, file, import_roots)
-        if image_path:
+        if image_path and not [d for d in excluded if image_path.startswith(d)]:
             pairs.append([image_path, file.path])
     manifest = ctx.actions.declare_file(ctx.label.name + ".manifest.json")
     ctx.actions.write(manifest, json.encode({"files": sorted(pairs)}))
@@ -130,6 +131,7 @@ _py_layer = rule(
     attrs = dict(
         _PYC_ATTRS,
         deps = attr.label_list(doc = "py_library targets (and wheel dist_info filegroups)."),
+        exclude_dirs = attr.string_list(doc = "Directories below `prefix` left out of the layer, such as a package's own test suite."),
         prefix = attr.string(mandatory = True, doc = "Absolute directory the import roots map to."),
         _layer_tar_tool = attr.label(
             default = "//python/layers:layer_tar_tool",
@@ -151,7 +153,8 @@ def py_layer(name, deps, prefix, **kwargs):
         comes along.
       prefix: the absolute directory that stands for the import roots, e.g.
         "/usr/lib/python3/dist-packages" or "/app".
-      **kwargs: common attributes (visibility, tags, ...).
+      **kwargs: `exclude_dirs` (directories below prefix to leave out) and common
+        attributes (visibility, tags, ...).
     """
     dist_infos = [dep[:-len("_pkg")] + "_dist_info" for dep in deps if dep.endswith("_pkg")]
     _py_layer(name = name, deps = deps + dist_infos, prefix = prefix, **kwargs)
