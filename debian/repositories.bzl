@@ -11,19 +11,34 @@ filegroup(
     srcs = {image},
 )
 
-# Debian 12's interpreter with its standard library, run from the merged tree.
+# Debian 12's interpreter with its standard library and shared libraries, run from the
+# merged tree on Debian 12's own dynamic loader (root/usr/bin/python3.11-hermetic).
 filegroup(
     name = "python3",
-    srcs = ["root/usr/bin/python3.11"],
+    srcs = ["root/usr/bin/python3.11-hermetic"],
 )
 
 filegroup(
     name = "python_runtime_files",
-    srcs = glob(
-        ["root/usr/lib/python3.11/**"],
+    srcs = ["root/usr/bin/python3.11"] + glob(
+        [
+            "root/usr/lib/python3.11/**",
+            "root/lib/x86_64-linux-gnu/*.so*",
+            "root/usr/lib/x86_64-linux-gnu/*.so*",
+        ],
         exclude = ["**/__pycache__/**"],
     ),
 )
+"""
+
+_PYTHON_HERMETIC = """\
+#!/bin/sh
+# Debian 12's python3.11 on Debian 12's dynamic loader and shared libraries (libssl,
+# libsqlite3, libffi...), never the build root's: exactly the Python the image ships.
+# sys.executable is this script, so child interpreters run the same way.
+root=$(dirname "$(dirname "$(dirname "$(readlink -f "$0")")")")
+libs="$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu"
+exec "$root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$libs" --argv0 "$0" "$root/usr/bin/python3.11" "$@"
 """
 
 _PYTHON_BUILD = """\
@@ -36,7 +51,7 @@ export CC="gcc --sysroot=$sysroot" LDSHARED="gcc --sysroot=$sysroot -shared"
 export CFLAGS="-g0 -O2 -DNDEBUG -Wno-error=implicit-function-declaration \
   -I$sysroot/usr/include/python3.11 -I$sysroot/usr/include/x86_64-linux-gnu/python3.11"
 export SOURCE_DATE_EPOCH=0 PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1
-exec "$sysroot/usr/bin/python3.11" "$@"
+exec "$sysroot/usr/bin/python3.11-hermetic" "$@"
 """
 
 def _deb_urls(rctx, lock, package):
@@ -69,6 +84,10 @@ def _debian_packages_impl(rctx):
         rctx.extract(members[0], output = "root")
         rctx.delete(unpacked)
 
+    # Bazel's extraction keeps only the owner's permission bits: let any user (tests run
+    # servers as 1000:1000) read the tree and run its programs, as in the image.
+    rctx.execute(["chmod", "-R", "go+rX", "root"])
+    rctx.file("root/usr/bin/python3.11-hermetic", _PYTHON_HERMETIC, executable = True)
     rctx.file("python_build", _PYTHON_BUILD.format(sysroot = rctx.path("root")), executable = True)
     image = ["debs/%s.deb" % p["name"] for p in packages if "image" in p["sets"]]
     rctx.file("BUILD.bazel", _BUILD.format(lock = rctx.attr.lock, image = repr(image)))
@@ -79,7 +98,8 @@ debian_packages = repository_rule(
 
 The repository holds each package as `debs/NAME.deb`, all packages' files merged
 under `root/` (Debian 12's interpreter and a sysroot of its headers and libraries),
-and `python_build`, the interpreter set up to compile C extensions against it.
+`root/usr/bin/python3.11-hermetic`, that interpreter on Debian 12's own loader and
+libraries, and `python_build`, the same set up to compile C extensions against it.
 Packages come from $DEBIAN_MIRROR or $DEBIAN_SECURITY_MIRROR (set by ./bazelw from
 the host's apt sources), then from the lock's optional `snapshots` base URL for
 that archive (an archive that still holds superseded versions).""",

@@ -1,0 +1,37 @@
+"""The registered toolchain is Debian 12's python3.11 on Debian 12's own libraries.
+
+Versions come from the Debian lock, so the test follows a re-resolved lock.
+"""
+
+import json
+import ssl
+import sqlite3
+import subprocess
+import sys
+import unittest
+
+
+def locked_upstream_version(name: str) -> str:
+    """Returns the upstream part of a locked package's Debian version (no epoch or revision)."""
+    with open(sys.argv[1]) as lock:
+        packages = {p["name"]: p["version"] for p in json.load(lock)["packages"]}
+    return packages[name].split(":")[-1].rsplit("-", 1)[0]
+
+
+class ToolchainTest(unittest.TestCase):
+    def test_interpreter_is_debian_12_python(self) -> None:
+        print("sys.version:", sys.version)
+        self.assertTrue(sys.version.startswith(locked_upstream_version("python3.11-minimal") + " "), sys.version)
+
+    def test_shared_libraries_are_debian_12s(self) -> None:
+        self.assertIn(" %s " % locked_upstream_version("libssl3"), ssl.OPENSSL_VERSION)
+        self.assertEqual(sqlite3.sqlite_version, locked_upstream_version("libsqlite3-0"))
+
+    def test_child_interpreters_run_the_same_way(self) -> None:
+        child = subprocess.run([sys.executable, "-c", "import ssl; print(ssl.OPENSSL_VERSION)"],
+                               capture_output=True, text=True, check=True)
+        self.assertEqual(child.stdout.strip(), ssl.OPENSSL_VERSION)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1])
