@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# CI: //:image builds from Bazel's HTTP remote cache. Starts Debian's nginx as the cache
+# (//container/ci:remote_cache), builds //:image twice, each in a fresh output base
+# with --remote_cache, and checks that the second build executed nothing itself: every
+# action the first executed is a remote cache hit in the second. ("internal" actions,
+# such as symlinks and runfiles trees, are Bazel's own and never reach a cache.)
+# Prints both builds' process summaries and the hit count; stops nginx by its PID.
+set -euo pipefail
+case "${1:-}" in -h | --help) sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" && exit 0 ;; esac
+[ $# = 0 ] || { echo "${0##*/}: takes no arguments (see --help)" >&2; exit 2; }
+cd "$(dirname "$0")/../.."
+# Under $BAZELW_CACHE/bazel: ./bazelw mounts it at the same path inside the build root.
+work=$(mktemp -d "${BAZELW_CACHE:-/var/cache/bazelw}/bazel/remote-cache.XXXXXX")
+chmod 755 "$work" # nginx's workers run as nobody
+server=
+cleanup() {
+  if [ -f "$work/nginx/nginx.pid" ]; then kill "$(cat "$work/nginx/nginx.pid")" || true; fi
+  if [ -n "$server" ]; then wait "$server" || true; fi
+  for base in "$work"/output-*; do
+    if [ -d "$base" ]; then ./bazelw --output_base="$base" shutdown || true; fi
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+./bazelw run //container/ci:remote_cache -- --dir "$work/nginx" &
+server=$!
+for _ in $(seq 600); do
+  if [ -f "$work/nginx/port" ] || ! kill -0 "$server" 2>/dev/null; then break; fi
+  sleep 0.5
+done
+[ -f "$work/nginx/port" ] || { echo "remote_cache.sh: the cache server did not start" >&2; exit 1; }
+cache=http://127.0.0.1:$(cat "$work/nginx/port")
+
+build() { # build N: builds //:image in fresh output base N with the cache, logs to build-N.log
+  ./bazelw --output_base="$work/output-$1" build --color=no --curses=no --remote_cache="$cache" //:image \
+    2>&1 | tee "$work/build-$1.log" >&2
+}
+summary() { # summary N: build N's "T processes: ..." line
+  sed -n 's/^INFO: \([0-9]* process.*\)\.$/\1/p' "$work/build-$1.log" | tail -1 | grep .
+}
+count() { # count KIND SUMMARY: the number of KIND processes in SUMMARY
+  local n
+  n=$(grep -o "[0-9]* $1" <<<"$2" | cut -d' ' -f1) || true
+  echo "${n:-0}"
+}
+executed() { # executed SUMMARY: processes that ran on this machine
+  echo $((${1%% *} - $(count internal "$1") - $(count 'remote cache hit' "$1")))
+}
+build 1
+build 2
+first=$(summary 1)
+second=$(summary 2)
+echo "first build:  $first"
+echo "second build: $second"
+hits=$(count 'remote cache hit' "$second")
+echo "remote cache hits in the second build: $hits (actions the first build executed: $(executed "$first"))"
+if [ "$(executed "$first")" = 0 ] || [ "$(executed "$second")" != 0 ] || [ "$hits" != "$(executed "$first")" ]; then
+  echo "remote_cache.sh: the second build executed $(executed "$second") actions itself" >&2
+  exit 1
+fi

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# CI: //:image is reproducible. Clones this checkout to another absolute path and builds
+# //:image there under umask 002 in a fresh output base, builds it here under umask 022,
+# prints both manifest digests and fails if they differ. The clone also gets this
+# checkout's uncommitted and untracked (not ignored) files, so both build the same sources.
+set -euo pipefail
+case "${1:-}" in -h | --help) sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" && exit 0 ;; esac
+[ $# = 0 ] || { echo "${0##*/}: takes no arguments (see --help)" >&2; exit 2; }
+cd "$(dirname "$0")/../.."
+# Under $BAZELW_CACHE/bazel: ./bazelw mounts it at the same path inside the build root.
+work=$(mktemp -d "${BAZELW_CACHE:-/var/cache/bazelw}/bazel/reproducible.XXXXXX")
+cleanup() {
+  if [ -d "$work/output" ]; then (cd "$work/checkout" && ./bazelw --output_base="$work/output" shutdown) || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+(
+  umask 002
+  git clone --quiet --no-hardlinks . "$work/checkout"
+  changed() { git diff -z --name-only --diff-filter="$1" HEAD; }
+  changed D | (cd "$work/checkout" && xargs -0r rm -f --)
+  { changed d && git ls-files -z --others --exclude-standard; } |
+    tar --null -T - -cf - | tar -xf - --no-same-permissions -C "$work/checkout"
+  cd "$work/checkout"
+  # An empty pip cache: wheels made from source (meinheld) are built again.
+  ./bazelw --output_base="$work/output" build --repo_env=PIP_CACHE_DIR="$work/pip-cache" //:image
+)
+(umask 022 && ./bazelw build //:image)
+digest() { grep -o '"digest":"sha256:[0-9a-f]*"' "$1/bazel-bin/image/index.json" | cut -d'"' -f4; }
+here=$(digest .)
+clone=$(digest "$work/checkout")
+echo "//:image in $(pwd): $here"
+echo "//:image in a clone at another path, umask 002: $clone"
+[ "$here" = "$clone" ] || { echo "reproducible.sh: the image digests differ" >&2; exit 1; }

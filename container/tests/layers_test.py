@@ -1,0 +1,55 @@
+"""//:image's layers are base, accounts, third-party, app, in this order, and editing the
+app changes only the last (//container/tests:image_edited_app is //:image's layers with
+an edited app/app/main.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import unittest
+
+from image_layout import Image, image_under_test
+
+
+def file_digest(path: str) -> str:
+    """Returns "sha256:HEX" of the file at PATH."""
+    with open(path, "rb") as stream:
+        return "sha256:" + hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+class LayersTest(unittest.TestCase):
+    """Layer order and what an app edit changes."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.image = image_under_test()
+        cls.edited = Image(os.environ["EDITED_IMAGE"])
+
+    def test_layers_in_order_base_accounts_third_party_app(self) -> None:
+        tars = os.environ["LAYER_TARS"].split()
+        self.assertEqual(self.image.config["rootfs"]["diff_ids"], [file_digest(t) for t in tars])
+        self.assertEqual([h["created_by"] for h in self.image.config["history"]],
+                         ["//:base_layer", "//debian:config_layer", "//python/layers:third_party", "//python/layers:app"])
+
+    def test_app_edit_changes_only_the_app_layer(self) -> None:
+        layers, edited_layers = self.image.manifest["layers"], self.edited.manifest["layers"]
+        self.assertEqual(len(layers), 4)
+        self.assertEqual(len(edited_layers), 4)
+        self.assertEqual(edited_layers[:-1], layers[:-1])
+        self.assertNotEqual(edited_layers[-1]["digest"], layers[-1]["digest"])
+        self.assertEqual(self.edited.config["rootfs"]["diff_ids"][:-1], self.image.config["rootfs"]["diff_ids"][:-1])
+        self.assertNotEqual(self.edited.manifest["config"]["digest"], self.image.manifest["config"]["digest"])
+        rest = {key: value for key, value in self.image.manifest.items() if key not in ("layers", "config")}
+        self.assertEqual({k: v for k, v in self.edited.manifest.items() if k not in ("layers", "config")}, rest)
+
+    def test_edited_app_layer_differs_in_main_only(self) -> None:
+        original, edited = self.image.layer_files(3), self.edited.layer_files(3)
+        self.assertEqual(sorted(edited), sorted(original))
+        self.assertEqual(edited["app/app/main.py"], original["app/app/main.py"] + b"EDITED = True\n")
+        self.assertEqual(sorted(name for name in original if original[name] != edited[name]),
+                         ["app/app/__pycache__/main.cpython-311.pyc", "app/app/main.py"])
+
+
+if __name__ == "__main__":
+    unittest.main()
