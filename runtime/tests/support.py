@@ -1,6 +1,8 @@
 """Helpers for tests that run the real server as a subprocess on 127.0.0.1."""
 
+import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +28,39 @@ PYTHONPATH = os.pathsep.join(
 START_TIMEOUT = 15.0
 
 
+def _interpreter() -> str:
+    """This interpreter, at a path every uid may execute.
+
+    Bazel may unpack the hermetic interpreter (ROOT/usr/bin/NAME, a binary or a
+    wrapper script) with mode 0744, which uid 1000 cannot run. Then a mirror of ROOT
+    made of symlinks holds a 0755 copy of it: it finds its loader, libraries and
+    standard library relative to itself, as in ROOT.
+    """
+    real = Path(os.path.realpath(sys.executable))
+    if real.stat().st_mode & 0o001:
+        return sys.executable
+    mirror = Path(tempfile.mkdtemp(prefix="interpreter-", dir=os.environ.get("TEST_TMPDIR")))
+    atexit.register(shutil.rmtree, mirror, ignore_errors=True)
+    source, target = real.parents[2], mirror
+    for step in real.relative_to(real.parents[2]).parts[:-1]:
+        target.chmod(0o755)
+        for entry in source.iterdir():
+            if entry.name != step:
+                (target / entry.name).symlink_to(entry)
+        source, target = source / step, target / step
+        target.mkdir()
+    target.chmod(0o755)
+    for entry in source.iterdir():
+        if entry.name != real.name:
+            (target / entry.name).symlink_to(entry)
+    shutil.copyfile(real, target / real.name)
+    (target / real.name).chmod(0o755)
+    return str(target / real.name)
+
+
+PYTHON = _interpreter()
+
+
 def free_port() -> int:
     """Return a port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as sock:
@@ -42,13 +77,13 @@ def base_env(**extra: str) -> Dict[str, str]:
 
 def server_command(module: Sequence[str] = ("-m", "workload_server")) -> List[str]:
     """The command line that starts our launcher with this interpreter."""
-    return [sys.executable, *module]
+    return [PYTHON, *module]
 
 
 def sandboxed(command: List[str], uid: Optional[int] = None,
               gid: Optional[int] = None, ro: Sequence[str] = ("/tmp", "/var/tmp")) -> List[str]:
     """Wrap ``command`` to run with ``ro`` read-only, as uid:gid."""
-    wrapper = [sys.executable, str(READONLY_EXEC)]
+    wrapper = [PYTHON, str(READONLY_EXEC)]
     for directory in ro:
         wrapper += ["--ro", directory]
     if uid is not None:
@@ -62,7 +97,7 @@ def require_sandbox(test: unittest.TestCase, uid: int = 1000, gid: int = 1000) -
     """Skip unless we are root and the interpreter runs as uid:gid there."""
     if os.geteuid() != 0:
         test.skipTest("needs root to create a mount namespace")
-    probe = sandboxed([sys.executable, "-c", "import workload_server, meinheld"],
+    probe = sandboxed([PYTHON, "-c", "import workload_server, meinheld"],
                       uid=uid, gid=gid)
     result = subprocess.run(probe, env=base_env(), capture_output=True, timeout=30)
     if result.returncode != 0:

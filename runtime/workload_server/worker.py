@@ -19,13 +19,45 @@ class does not share:
 """
 
 import os
+import re
 import sys
 import types
-from typing import Optional, Type
+from typing import Callable, Iterable, Optional, Type
+from urllib.parse import quote
 
 from gunicorn.glogging import Logger
 from gunicorn.workers.base import Worker
 from meinheld import server
+
+
+# Characters a request target may carry unencoded (RFC 3986); the query keeps its escapes.
+_SAFE_IN_PATH = "/:@!$&'()*+,;=-._~"
+_SAFE_IN_QUERY = _SAFE_IN_PATH + "?%"
+# Header values may hold visible ASCII, spaces, tabs and obs-text (RFC 9110, 5.5).
+_BAD_FIELD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_UNSAFE_IN_LOG = re.compile(r'[^ -~]|["\\]')
+_BAD_REQUEST = b"Bad Request\n"
+
+
+def _escape(text: str) -> str:
+    """TEXT with quotes, backslashes and non-printable characters as \\xNN (for a log line)."""
+    return _UNSAFE_IN_LOG.sub(lambda match: "\\x%02x" % ord(match[0]), text)
+
+
+def _strict(app: Callable) -> Callable:
+    """Wraps a WSGI app: a request with a control character in a header value, which
+    meinheld's parser lets through although HTTP forbids it, gets 400 and never reaches
+    the app (meinheld itself cuts a value at a NUL byte)."""
+
+    def checked(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if any(key.startswith("HTTP_") and _BAD_FIELD_VALUE.search(value) for key, value in environ.items()):
+            start_response("400 Bad Request", [("Content-Type", "text/plain"),
+                                               ("Content-Length", str(len(_BAD_REQUEST))),
+                                               ("Connection", "close")])
+            return [_BAD_REQUEST]
+        return app(environ, start_response)
+
+    return checked
 
 
 class _ErrorLog:
@@ -54,8 +86,12 @@ class _AccessLog:
         """Log one request in the combined log format."""
         if "REQUEST_METHOD" not in environ:
             return  # meinheld also reports connections closed before a request
+        # PATH_INFO is percent-decoded: quote it again so that an encoded newline or
+        # quote in a request cannot forge or split a log line.
         query = environ.get("QUERY_STRING")
-        target = environ.get("PATH_INFO", "-") + (f"?{query}" if query else "")
+        target = quote(environ.get("PATH_INFO", "-"), safe=_SAFE_IN_PATH, encoding="latin-1")
+        if query:
+            target += "?" + quote(query, safe=_SAFE_IN_QUERY, encoding="latin-1")
         self._log.access_log.info(
             '%s - - [%s] "%s %s %s" %s %s "%s" "%s"',
             environ.get("REMOTE_ADDR", "-"),
@@ -65,8 +101,8 @@ class _AccessLog:
             environ.get("SERVER_PROTOCOL", "-"),
             environ.get("STATUS_CODE", "-"),
             environ.get("SEND_BYTES", "-"),
-            environ.get("HTTP_REFERER", "-"),
-            environ.get("HTTP_USER_AGENT", "-"),
+            _escape(environ.get("HTTP_REFERER", "-")),
+            _escape(environ.get("HTTP_USER_AGENT", "-")),
         )
 
 
@@ -85,7 +121,7 @@ class MeinheldWorker(Worker):
         server.set_client_body_buffer_size(max_body)
         server.set_watchdog(self._heartbeat)
         server.set_listen_socket([s.fileno() for s in self.sockets])
-        server.run(self.wsgi)
+        server.run(_strict(self.wsgi))
 
     def _heartbeat(self) -> None:
         """Called by meinheld's loop about once a second."""
