@@ -1,0 +1,85 @@
+"""release.py pushes the real image to a real docker-registry on loopback and writes the
+Deployment copy that runs exactly the pushed digest."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+from registry import Registry, free_port
+
+import version
+
+RELEASE = Path(__file__).with_name("release.py")
+MANIFEST = Path(os.environ["MANIFEST"]).absolute()
+INIT_PY = MANIFEST.parents[1] / "app" / "app" / "__init__.py"
+STEP_TIMEOUT = 120
+
+
+def image_digest() -> str:
+    """The manifest digest of the image under test."""
+    index = json.loads((Path(os.environ["IMAGE"]) / "index.json").read_bytes())
+    return index["manifests"][0]["digest"]
+
+
+class ReleaseTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.tmp = Path(tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR")))
+        self.env = {**os.environ, "HOME": str(self.tmp), "REGISTRY_AUTH_FILE": ""}
+        # A workspace holding what release.py reads from the checkout, and its scratch files.
+        self.workspace = self.tmp / "workspace"
+        (self.workspace / "app" / "app").mkdir(parents=True)
+        shutil.copyfile(INIT_PY, self.workspace / "app" / "app" / "__init__.py")
+
+    def release(self, *args: str) -> subprocess.CompletedProcess:
+        """Runs release.py with the push executable and ARGS."""
+        return subprocess.run([sys.executable, str(RELEASE), "--workspace", str(self.workspace),
+                               "--manifest", str(MANIFEST), *args, "--push", os.environ["PUSH"]],
+                              capture_output=True, text=True, timeout=STEP_TIMEOUT, env=self.env, check=False)
+
+    def test_pushes_and_sets_the_digest(self) -> None:
+        (self.tmp / "registry").mkdir()
+        registry = Registry(self.tmp / "registry")
+        self.addCleanup(registry.stop)
+        repository = f"127.0.0.1:{registry.port}/workload"
+        output = self.tmp / "release.yaml"
+        result = self.release("--repository", repository, "--output", str(output))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        reference = f"{repository}@{image_digest()}"
+        original = MANIFEST.read_text()
+        lines = [line for line in original.splitlines() if "image:" in line]
+        self.assertEqual(len(lines), 1)
+        self.assertEqual(output.read_text(), original.replace(lines[0].split("image: ")[1], reference))
+        tag = version.image_tag(version.read_version(INIT_PY))
+        self.assertEqual(sorted(path.name for path in self.workspace.iterdir()), ["app"])  # scratch removed
+        inspect = subprocess.run(["/usr/bin/skopeo", "inspect", "--tls-verify=false", f"docker://{repository}:{tag}"],
+                                 capture_output=True, text=True, timeout=STEP_TIMEOUT, env=self.env, check=False)
+        self.assertEqual(inspect.returncode, 0, inspect.stderr)
+        self.assertEqual(json.loads(inspect.stdout)["Digest"], image_digest())
+        self.assertIn(f"release: {repository}:{tag} is {reference}", result.stderr)
+
+    def test_unreachable_registry_is_one_line_and_writes_nothing(self) -> None:
+        output = self.tmp / "release.yaml"
+        result = self.release("--repository", f"127.0.0.1:{free_port()}/workload", "--output", str(output))
+        self.assertEqual(result.returncode, 1)
+        self.assertRegex(result.stderr.strip().splitlines()[-1], r"^release: error: push to .* failed \(exit \d+\)$")
+        self.assertNotIn("Traceback", result.stderr)
+        self.assertFalse(output.exists())
+
+    def test_manifest_without_one_image_fails_before_pushing(self) -> None:
+        manifest = self.tmp / "bad.yaml"
+        manifest.write_text("kind: Deployment\n")
+        result = subprocess.run([sys.executable, str(RELEASE), "--workspace", str(self.workspace), "--manifest",
+                                 str(manifest), "--repository", "127.0.0.1:1/w", "--push", "/nonexistent"],
+                                capture_output=True, text=True, timeout=STEP_TIMEOUT, check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.strip(),
+                         "release: error: the manifest must hold exactly one image: line, it holds 0")
+
+
+if __name__ == "__main__":
+    unittest.main()
