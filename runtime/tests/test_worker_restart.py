@@ -98,3 +98,16 @@ class MeinheldOwnWorkerTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MaxRequestsTest(unittest.TestCase):
+    """Workers retire after MAX_REQUESTS (greenlet 1.1.3.post0 leaks per request)."""
+
+    def test_worker_replaced_after_max_requests_without_failures(self):
+        env = support.base_env(WEB_CONCURRENCY="1", ACCESS_LOG="", MAX_REQUESTS="50", MAX_REQUESTS_JITTER="0")
+        server = support.start(self, env)
+        first = server.wait_workers(1)
+        statuses = [support.http_request(server.port, "GET", "/", timeout=10)[0] for _ in range(120)]
+        self.assertEqual(statuses, [200] * 120, server.stderr()[-2000:])
+        self.assertNotIn(first[0], server.wait_workers(1, exclude=first))
+        self.assertGreaterEqual(server.stderr().count("Autorestarting worker"), 2, server.stderr()[-2000:])

@@ -47,6 +47,8 @@ def gunicorn_options(config: settings.Settings) -> Dict[str, Any]:
         "timeout": config.timeout,
         "graceful_timeout": config.graceful_timeout,
         "keepalive": config.keep_alive,
+        "max_requests": config.max_requests,
+        "max_requests_jitter": config.max_requests_jitter,
         "pidfile": None,
     }
     if config.error_log is not None:

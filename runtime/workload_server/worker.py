@@ -121,7 +121,20 @@ class MeinheldWorker(Worker):
         server.set_client_body_buffer_size(max_body)
         server.set_watchdog(self._heartbeat)
         server.set_listen_socket([s.fileno() for s in self.sockets])
-        server.run(_strict(self.wsgi))
+        server.run(self._counted(_strict(self.wsgi)))
+
+    def _counted(self, app: Callable) -> Callable:
+        """Wrap app so the worker retires after max_requests (gunicorn's own Worker
+        sets max_requests, with its jitter, but only its own loops count)."""
+
+        def counting(environ: dict, start_response: Callable) -> Iterable[bytes]:
+            self.nr += 1
+            if self.nr == self.max_requests:
+                self.log.info("Autorestarting worker after current request.")
+                server.stop(int(self.cfg.graceful_timeout))
+            return app(environ, start_response)
+
+        return counting
 
     def _heartbeat(self) -> None:
         """Called by meinheld's loop about once a second."""
