@@ -1,0 +1,101 @@
+"""The servers compared: the image, the same server bare on the host, gthread, sync, granian.
+
+Each serves app.main:app on 127.0.0.1 with 2 workers, pinned to the server CPU, access log off.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from common import PodmanStore, host_server, stop_process
+
+NAMES = ["image", "bare", "gthread", "sync", "granian"]
+WORKERS = "2"
+DESCRIPTIONS = {
+    "image": "the image, read-only podman container (security.json flags), gunicorn + meinheld, 2 workers",
+    "bare": "the same launcher (python -m workload_server) in a host venv of requirements_lock.txt, 2 workers",
+    "gthread": "gunicorn gthread, 2 workers x 4 threads, same venv",
+    "sync": "gunicorn sync, 2 workers, same venv",
+    "granian": "granian --interface wsgi, 2 workers (PyPI wheel)",
+}
+
+
+class Contenders:
+    """Starts and stops the contenders; SOURCE holds the runtime/ and app/ the host ones run."""
+
+    def __init__(
+        self,
+        source: Path,
+        server_venv: Path,
+        tools_venv: Path,
+        store: Optional[PodmanStore] = None,
+        image: Optional[str] = None,
+    ) -> None:
+        self.source, self.server_venv, self.tools_venv = source, server_venv, tools_venv
+        self.store, self.image = store, image
+
+    def start(self, name: str, port: int) -> subprocess.Popen:
+        """Starts contender NAME on 127.0.0.1:PORT; returns its process (not yet ready)."""
+        app_env = {"PYTHONPATH": str(self.source / "app"), "PYTHONDONTWRITEBYTECODE": "1"}
+        gunicorn: List[str] = [
+            str(self.server_venv / "bin/gunicorn"),
+            "--no-control-socket",
+            "-w",
+            WORKERS,
+            "-b",
+            "127.0.0.1:%d" % port,
+            "app.main:app",
+        ]
+        if name == "image":
+            assert self.store and self.image, "the image contender needs a store and an image"
+            return self.store.run(self.image, env=self.launcher_env(port))
+        if name == "bare":
+            env = {
+                **self.launcher_env(port),
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONPATH": "%s:%s" % (self.source / "runtime", self.source / "app"),
+            }
+            return host_server([str(self.server_venv / "bin/python"), "-m", "workload_server"], env)
+        if name == "gthread":
+            return host_server(gunicorn + ["-k", "gthread", "--threads", "4"], app_env)
+        if name == "sync":
+            return host_server(gunicorn + ["-k", "sync"], app_env)
+        if name == "granian":
+            return host_server(
+                [
+                    str(self.tools_venv / "bin/granian"),
+                    "--interface",
+                    "wsgi",
+                    "--workers",
+                    WORKERS,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                    "app.main:app",
+                ],
+                app_env,
+            )
+        raise ValueError("unknown contender %r" % name)
+
+    def stop(self, name: str, process: subprocess.Popen) -> None:
+        """Stops contender NAME started as PROCESS."""
+        if name == "image":
+            assert self.store
+            self.store.stop(process)
+        else:
+            stop_process(process)
+
+    @staticmethod
+    def launcher_env(port: int) -> Dict[str, str]:
+        """The workload_server settings every launcher contender gets."""
+        return {
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "WEB_CONCURRENCY": WORKERS,
+            "ACCESS_LOG": "",
+            "LOG_LEVEL": "warning",
+        }

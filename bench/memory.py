@@ -1,0 +1,92 @@
+"""Resident memory (VmRSS) of the server's master and each worker, idle and under wrk load.
+
+Measures the image (read-only container) and, for comparison, the same server bare on the host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from common import WORKSPACE, BenchError, PodmanStore, children, free_port, rss_kib, wait_ready, wrk, write_json
+from contenders import Contenders
+
+SETTLE_SECONDS = 2.0
+
+
+def sample(master: int) -> Dict[str, object]:
+    """VmRSS (KiB) of MASTER and of each of its children."""
+    return {"master": rss_kib(master), "workers": [rss_kib(pid) for pid in children(master)]}
+
+
+def measure(contenders: Contenders, name: str, connections: int, seconds: float) -> Dict[str, object]:
+    """Idle sample after start-up, the largest of samples taken every 0.25 s during a wrk run, and one after."""
+    port = free_port()
+    process = contenders.start(name, port)
+    try:
+        wait_ready(port, process)
+        master = contenders.store.pid(process) if name == "image" else process.pid  # type: ignore[union-attr]
+        time.sleep(SETTLE_SECONDS)
+        idle = sample(master)
+        loaded: List[Dict[str, object]] = []
+        result: Dict[str, float] = {}
+        load = threading.Thread(target=lambda: result.update(wrk(port, connections, seconds)))
+        load.start()
+        time.sleep(0.5)
+        while load.is_alive():
+            loaded.append(sample(master))
+            time.sleep(0.25)
+        load.join()
+        time.sleep(SETTLE_SECONDS)
+        after = sample(master)
+        peak = {
+            "master": max(s["master"] for s in loaded),  # type: ignore[type-var]
+            "workers": [max(column) for column in zip(*(s["workers"] for s in loaded))],
+        }
+        return {
+            "idle_kib": idle,
+            "load_peak_kib": peak,
+            "after_load_kib": after,
+            "load_connections": connections,
+            "load_seconds": seconds,
+            "samples": len(loaded),
+            "load_requests": result.get("requests", 0),
+        }
+    finally:
+        contenders.stop(name, process)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--image", type=Path, required=True, help="OCI layout directory of the image")
+    parser.add_argument(
+        "--source", type=Path, default=WORKSPACE, help="directory with the runtime/ and app/ to run bare"
+    )
+    parser.add_argument("--server-venv", type=Path, required=True, help="venv of requirements_lock.txt")
+    parser.add_argument("--out", required=True, help="JSON file to write")
+    parser.add_argument("--seconds", type=int, default=5, help="length of the wrk run (whole seconds)")
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args(argv)
+    if not (args.image / "index.json").is_file():
+        parser.error("no OCI layout at %s" % args.image)
+    store = PodmanStore()
+    try:
+        contenders = Contenders(args.source, args.server_venv, args.server_venv, store, store.load(args.image, "pyc"))
+        write_json(
+            args.out, {name: measure(contenders, name, args.connections, args.seconds) for name in ("image", "bare")}
+        )
+    except BenchError as error:
+        print("memory: error: %s" % error, file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every benchmark, then regenerates BENCHMARKS.md, bench/plots/ and bench/results/.
+# Usage: bench/run_all.sh [--quick]    (as root on the host, next to ./bazelw; --quick: a short smoke run)
+# Needs the host's python3.11 (venvs go to $BENCH_VENVS, default /tmp/bench-venvs, made on first use).
+set -euo pipefail
+case "${1:-}" in
+  -h | --help) sed -n '2,4{s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+  --quick) quick=1 ;;
+  "") quick= ;;
+  *) echo "run_all.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+esac
+bench=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+ws=$(dirname "$bench")
+venvs=${BENCH_VENVS:-/tmp/bench-venvs}
+work=$(mktemp -d /tmp/bench-run.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+results=$bench/results
+rm -rf "$results" && mkdir -p "$results"
+
+if [ ! -x "$venvs/server/bin/gunicorn" ]; then
+  python3.11 -m venv "$venvs/server"
+  CFLAGS="-DNDEBUG -Wno-error=implicit-function-declaration" \
+    "$venvs/server/bin/pip" install -q --no-deps --require-hashes -r "$ws/requirements_lock.txt"
+fi
+if [ ! -x "$venvs/tools/bin/granian" ]; then
+  python3.11 -m venv "$venvs/tools"
+  "$venvs/tools/bin/pip" install -q matplotlib granian
+fi
+py=(taskset -c 0 env PYTHONDONTWRITEBYTECODE=1 "$venvs/tools/bin/python")
+
+# step NAME ARGS...: runs bench/NAME.py ARGS on CPU 0, recording the command (paths made symbolic).
+step() {
+  local name=$1
+  shift
+  echo "run_all: $name" >&2
+  printf '%s\t%s\n' "$name" "bench/$name.py $*" | sed "s#$work#WORK#g; s#$venvs#VENVS#g; s#$ws/##g" >>"$work/commands.tsv"
+  "${py[@]}" "$bench/$name.py" "$@"
+}
+
+if [ -n "$quick" ]; then
+  tp=(--rounds 2 --seconds 1) st=(--rounds 2) mem=(--seconds 2) bd=(--quick)
+  note="A --quick smoke run: too short for conclusions."
+else
+  tp=(--rounds 5 --seconds 5) st=(--rounds 7) mem=(--seconds 5) bd=()
+  note="The machine was shared with other engineers' builds and tests during the run: absolute figures are low and noisy; compare ratios."
+fi
+"${py[@]}" "$bench/meta.py" start --out "$results/meta.json" --invocation "bench/run_all.sh${quick:+ --quick}" --note "$note"
+# Everything measured comes from HEAD: the image is built in build.py's clone, the bare servers
+# run HEAD's runtime/ and app/.
+mkdir "$work/src" && git -C "$ws" archive HEAD runtime app | tar -x -C "$work/src"
+step build --out "$results/build.json" --image-out "$work/image" --nopyc-out "$work/image-nopyc" "${bd[@]}"
+step size pyc="$work/image" nopyc="$work/image-nopyc" --out "$results/size.json"
+step throughput --image "$work/image" --source "$work/src" --server-venv "$venvs/server" --tools-venv "$venvs/tools" \
+  --out "$results/throughput.json" "${tp[@]}"
+step memory --image "$work/image" --source "$work/src" --server-venv "$venvs/server" --out "$results/memory.json" "${mem[@]}"
+step startup --image "$work/image" --image-nopyc "$work/image-nopyc" --source "$work/src" --server-venv "$venvs/server" \
+  --out "$results/startup.json" "${st[@]}"
+"${py[@]}" "$bench/meta.py" end --out "$results/meta.json" --commands "$work/commands.tsv"
+"${py[@]}" "$bench/report.py" --results "$results" --out "$ws/BENCHMARKS.md"
+echo "run_all: wrote BENCHMARKS.md, bench/plots/, bench/results/" >&2

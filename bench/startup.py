@@ -1,0 +1,98 @@
+"""Start-up: the container runtime's own cost, and process start to first 200, pyc vs no pyc.
+
+Rounds are interleaved (pyc, no-pyc, bare, pyc, ...). Times are wall-clock seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from common import WORKSPACE, BenchError, PodmanStore, free_port, summary, wait_ready, write_json
+from contenders import Contenders
+
+PYTHON = "/usr/bin/python3.11"
+
+
+def noop(store: PodmanStore, image: str) -> float:
+    """Seconds `podman run --rm` of the image's interpreter with `-c pass` takes, end to end."""
+    started = time.monotonic()
+    process = store.run(image, ["-c", "pass"], entrypoint=PYTHON)
+    if process.wait(120) != 0:
+        raise BenchError("the no-op container exited with status %d" % process.returncode)
+    return time.monotonic() - started
+
+
+def host_noop() -> float:
+    """Seconds the host's own python3.11 takes for `-c pass`, for comparison."""
+    started = time.monotonic()
+    subprocess.run(["taskset", "-c", "1", PYTHON, "-c", "pass"], check=True, timeout=60)
+    return time.monotonic() - started
+
+
+def first_200(contenders: Contenders, name: str, image: Optional[str]) -> Dict[str, float]:
+    """Starts the server; returns seconds from spawn, and from its process's start, to the first 200."""
+    contenders.image = image
+    port = free_port()
+    spawned = time.time()
+    process = contenders.start(name, port)
+    try:
+        ready = wait_ready(port, process)
+        started = contenders.store.started_at(process) if name == "image" else spawned  # type: ignore[union-attr]
+        return {"spawn_to_200": ready - spawned, "process_to_200": ready - started}
+    finally:
+        contenders.stop(name, process)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--image", type=Path, required=True, help="OCI layout of the image (with bytecode)")
+    parser.add_argument("--image-nopyc", type=Path, required=True, help="OCI layout built with pyc=false")
+    parser.add_argument(
+        "--source", type=Path, default=WORKSPACE, help="directory with the runtime/ and app/ to run bare"
+    )
+    parser.add_argument("--server-venv", type=Path, required=True, help="venv of requirements_lock.txt")
+    parser.add_argument("--out", required=True, help="JSON file to write")
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args(argv)
+    for layout in (args.image, args.image_nopyc):
+        if not (layout / "index.json").is_file():
+            parser.error("no OCI layout at %s" % layout)
+    store = PodmanStore()
+    try:
+        images = {"pyc": store.load(args.image, "pyc"), "nopyc": store.load(args.image_nopyc, "nopyc")}
+        contenders = Contenders(args.source, args.server_venv, args.server_venv, store)
+        noop(store, images["pyc"])  # first run pays for setting up the overlay mounts
+        runs: Dict[str, List[float]] = {"container_noop": [], "host_noop": []}
+        starts: Dict[str, List[Dict[str, float]]] = {"pyc": [], "nopyc": [], "bare": []}
+        for round_number in range(args.rounds):
+            runs["container_noop"].append(noop(store, images["pyc"]))
+            runs["host_noop"].append(host_noop())
+            for variant in ("pyc", "nopyc"):
+                starts[variant].append(first_200(contenders, "image", images[variant]))
+            starts["bare"].append(first_200(contenders, "bare", None))
+            print("startup: round %d/%d done" % (round_number + 1, args.rounds), file=sys.stderr, flush=True)
+        data: Dict[str, object] = {
+            "rounds": args.rounds,
+            "noop": {key: summary(values) for key, values in runs.items()},
+        }
+        data["first_200"] = {
+            variant: {key: summary(s[key] for s in samples) for key in samples[0]}
+            for variant, samples in starts.items()
+        }
+        write_json(args.out, data)
+    except BenchError as error:
+        print("startup: error: %s" % error, file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
