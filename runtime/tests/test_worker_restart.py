@@ -4,6 +4,8 @@ Control cases use meinheld's own worker class, to show what the tests catch.
 """
 
 import concurrent.futures
+import re
+import subprocess
 import os
 import signal
 import tempfile
@@ -96,10 +98,6 @@ class MeinheldOwnWorkerTest(unittest.TestCase):
         self.assertIn("SIGSEGV", server.stderr())
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class MaxRequestsTest(unittest.TestCase):
     """Workers retire after MAX_REQUESTS (greenlet 1.1.3.post0 leaks per request)."""
 
@@ -111,3 +109,23 @@ class MaxRequestsTest(unittest.TestCase):
         self.assertEqual(statuses, [200] * 120, server.stderr()[-2000:])
         self.assertNotIn(first[0], server.wait_workers(1, exclude=first))
         self.assertGreaterEqual(server.stderr().count("Autorestarting worker"), 2, server.stderr()[-2000:])
+
+    def test_busy_keep_alive_clients_do_not_hold_a_retired_worker(self):
+        """wrk keeps 16 connections busy for 3 s. Unless a retiring worker closes its
+        keep-alive connections, they hold it serving (its memory growing) until they
+        end: one retirement in the whole run instead of one per MAX_REQUESTS."""
+        env = support.base_env(WEB_CONCURRENCY="1", ACCESS_LOG="", MAX_REQUESTS="1000", MAX_REQUESTS_JITTER="0",
+                               KEEP_ALIVE="30")
+        server = support.start(self, env)
+        server.wait_workers(1)
+        wrk = subprocess.run(["wrk", "-t1", "-c16", "-d3s", "http://127.0.0.1:%d/" % server.port],
+                             capture_output=True, text=True, timeout=30, check=True)
+        requests = int(re.search(r"(\d+) requests in", wrk.stdout).group(1))
+        self.assertNotIn("Non-2xx", wrk.stdout)
+        self.assertGreater(requests, 3000, wrk.stdout)
+        restarts = server.stderr().count("Autorestarting worker")
+        self.assertGreaterEqual(restarts, requests // 1000 // 2, (requests, server.stderr()[-2000:]))
+
+
+if __name__ == "__main__":
+    unittest.main()

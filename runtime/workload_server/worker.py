@@ -131,6 +131,9 @@ class MeinheldWorker(Worker):
             self.nr += 1
             if self.nr == self.max_requests:
                 self.log.info("Autorestarting worker after current request.")
+                # Close keep-alive connections after their current response, or clients
+                # that keep theirs open would hold this worker (and its memory) alive.
+                server.set_keepalive(0)
                 server.stop(int(self.cfg.graceful_timeout))
             return app(environ, start_response)
 
