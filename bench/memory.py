@@ -19,8 +19,15 @@ SETTLE_SECONDS = 2.0
 
 
 def sample(master: int) -> Dict[str, object]:
-    """VmRSS (KiB) of MASTER and of each of its children."""
-    return {"master": rss_kib(master), "workers": [rss_kib(pid) for pid in children(master)]}
+    """VmRSS (KiB) of MASTER and of each of its children (workers come and go: a worker
+    retiring after MAX_REQUESTS may be gone, or a zombie without VmRSS, when read)."""
+    workers = {}
+    for pid in children(master):
+        try:
+            workers[str(pid)] = rss_kib(pid)
+        except (OSError, BenchError):
+            continue
+    return {"master": rss_kib(master), "workers": workers}
 
 
 def measure(contenders: Contenders, name: str, connections: int, seconds: float) -> Dict[str, object]:
@@ -45,8 +52,9 @@ def measure(contenders: Contenders, name: str, connections: int, seconds: float)
         after = sample(master)
         peak = {
             "master": max(s["master"] for s in loaded),  # type: ignore[type-var]
-            "workers": [max(column) for column in zip(*(s["workers"] for s in loaded))],
+            "worker": max(max(s["workers"].values(), default=0) for s in loaded),  # type: ignore[union-attr]
         }
+        seen = set(idle["workers"]).union(*(s["workers"] for s in loaded), after["workers"])  # type: ignore[arg-type]
         return {
             "idle_kib": idle,
             "load_peak_kib": peak,
@@ -54,6 +62,7 @@ def measure(contenders: Contenders, name: str, connections: int, seconds: float)
             "load_connections": connections,
             "load_seconds": seconds,
             "samples": len(loaded),
+            "workers_replaced": len(seen) - len(idle["workers"]),  # type: ignore[arg-type]
             "load_requests": result.get("requests", 0),
         }
     finally:

@@ -42,7 +42,7 @@ if [ -n "$quick" ]; then
   note="A --quick smoke run: too short for conclusions."
 else
   tp=(--rounds 5 --seconds 5) st=(--rounds 7) mem=(--seconds 5) bd=()
-  note="The machine was shared with other engineers' builds and tests during the run: absolute figures are low and noisy; compare ratios."
+  note="Anything else running on the machine shows in the load averages above; absolute figures drift from run to run: compare ratios."
 fi
 "${py[@]}" "$bench/meta.py" start --out "$results/meta.json" --invocation "bench/run_all.sh${quick:+ --quick}" --note "$note"
 # Everything measured comes from HEAD: the image is built in build.py's clone, the bare servers
