@@ -30,3 +30,6 @@ SITE_PACKAGES = "/usr/lib/python3/dist-packages"
 
 # The interpreter the image's entrypoint runs.
 PYTHON = "/usr/bin/python3"
+
+# Where the user's app goes (on PYTHONPATH, and the working directory).
+APP_DIR = "/app"

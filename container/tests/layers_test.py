@@ -30,7 +30,8 @@ class LayersTest(unittest.TestCase):
         tars = os.environ["LAYER_TARS"].split()
         self.assertEqual(self.image.config["rootfs"]["diff_ids"], [file_digest(t) for t in tars])
         self.assertEqual([h["created_by"] for h in self.image.config["history"]],
-                         ["//:base_layer", "//debian:config_layer", "//python/layers:third_party", "//python/layers:app"])
+                         ["//:base_layer", "//debian:config_layer", "//:python_layers third_party.tar",
+                          "//:python_layers app.tar"])
 
     def test_app_edit_changes_only_the_app_layer(self) -> None:
         layers, edited_layers = self.image.manifest["layers"], self.edited.manifest["layers"]

@@ -16,7 +16,7 @@ def abi_check_test(name, layers, only = [], **kwargs):
         name = name,
         srcs = ["//debian/tools:abi_check.py"],
         main = "//debian/tools:abi_check.py",
-        args = ["$(rootpath %s)" % layer for layer in layers] + ["--only=%s" % path for path in only],
+        args = ["$(rootpaths %s)" % layer for layer in layers] + ["--only=%s" % path for path in only],
         data = layers,
         deps = ["//debian/tools:elf"],
         **kwargs

@@ -20,6 +20,7 @@ from email.parser import HeaderParser
 from typing import Dict, List, Optional, Tuple
 
 from debfile import Deb, DebError, parse_control, read_deb
+from lockcheck import canonical_name, parse_lock
 
 CREATED = "1970-01-01T00:00:00Z"
 DEP5_FORMAT = "copyright-format/1.0"
@@ -83,22 +84,6 @@ def deb_copyright(deb: Deb, debs: Dict[str, Deb]) -> str:
     return ""
 
 
-def requirements(text: str) -> Dict[str, Tuple[str, List[str]]]:
-    """Parses a hash-locked requirements file: normalised name -> (version, sha256 hashes)."""
-    locked: Dict[str, Tuple[str, List[str]]] = {}
-    for line in re.sub(r"\\\s*\n", " ", text).splitlines():
-        line = line.split("#", 1)[0].strip()
-        match = re.match(r"^([A-Za-z0-9._-]+)\s*==\s*([^\s;]+)", line)
-        if match:
-            locked[normalise(match.group(1))] = (match.group(2), sorted(re.findall(r"--hash=sha256:([0-9a-f]{64})", line)))
-    return locked
-
-
-def normalise(name: str) -> str:
-    """Normalises a Python distribution name (PEP 503)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def wheel_licence(metadata: Dict[str, List[str]]) -> Tuple[str, str]:
     """Returns (SPDX expression or NOASSERTION, comment) from a wheel's METADATA fields."""
     if metadata.get("License-Expression"):
@@ -156,12 +141,13 @@ def deb_packages(lock: dict, sets: List[str], debs: Dict[str, Deb]) -> List[dict
 
 
 def wheel_packages(locked: Dict[str, Tuple[str, List[str]]], wheels: List[str]) -> List[dict]:
-    """Returns SPDX packages for the installed wheels, checked against the lock."""
+    """Returns SPDX packages for the installed wheels, checked against the lock: each wheel
+    is locked at its version, and each locked package has its wheel."""
     packages = []
     for path in wheels:
         metadata, digest = read_wheel(path)
         name, version = metadata["Name"][0], metadata["Version"][0]
-        key = normalise(name)
+        key = canonical_name(name)
         if key not in locked:
             raise SbomError("%s: %s is not in the requirements lock" % (path, name))
         if locked[key][0] != version:
@@ -180,6 +166,9 @@ def wheel_packages(locked: Dict[str, Tuple[str, List[str]]], wheels: List[str]) 
         if comment:
             package["licenseComments"] = comment
         packages.append(package)
+    missing = sorted(set(locked) - {canonical_name(p["name"]) for p in packages})
+    if missing:
+        raise SbomError("locked but given no wheel: %s" % ", ".join(missing))
     return packages
 
 
@@ -222,7 +211,10 @@ def main(argv: List[str]) -> int:
             if not args.requirements:
                 raise SbomError("--wheel needs --requirements")
             with open(args.requirements) as handle:
-                packages += wheel_packages(requirements(handle.read()), args.wheel)
+                locked, problems = parse_lock(handle.read(), args.requirements)
+            if problems:
+                raise SbomError("; ".join(problems))
+            packages += wheel_packages(locked, args.wheel)
         doc = document(args.name, packages)
         with open(args.out, "w") as out:
             out.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")

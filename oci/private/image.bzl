@@ -12,10 +12,15 @@ Most users should call the `oci_image` macro of `//oci:defs.bzl`, which also acc
 dicts for `env`, `labels` and `annotations`.
 """
 
-def _history_name(file):
-    """Names a layer's source in the config history: its label, without repository prefix."""
-    label = str(file.owner)
-    return label[2:] if label.startswith("@@//") else label
+def _history_name(target, file):
+    """Names a layer's source in the config history.
+
+    That is the label of the target giving it (without repository prefix), plus the
+    file's name if the target gives several.
+    """
+    label = str(target.label)
+    label = label[2:] if label.startswith("@@//") else label
+    return label if len(target.files.to_list()) == 1 else "%s %s" % (label, file.basename)
 
 def _oci_image_impl(ctx):
     output = ctx.actions.declare_directory(ctx.label.name)
@@ -25,9 +30,10 @@ def _oci_image_impl(ctx):
     if ctx.file.base:
         args.add("--base", ctx.file.base.path)
         inputs.append(ctx.file.base)
-    for tar in ctx.files.tars:
-        args.add("--layer").add(tar).add(_history_name(tar))
-        inputs.append(tar)
+    for target in ctx.attr.tars:
+        for tar in target.files.to_list():
+            args.add("--layer").add(tar).add(_history_name(target, tar))
+            inputs.append(tar)
     if ctx.attr.entrypoint:
         args.add("--entrypoint", json.encode(ctx.attr.entrypoint))
     if ctx.attr.cmd:
@@ -74,7 +80,8 @@ oci_image_rule = rule(
         "tars": attr.label_list(
             allow_files = [".tar"],
             doc = "Uncompressed tar files, each becoming one layer, in this order (do not sort: " +
-                  "put what changes least first). The layer's diff_id is the sha256 of the tar.",
+                  "put what changes least first; a target giving several tars gives them in " +
+                  "its own order). The layer's diff_id is the sha256 of the tar.",
         ),
         "entrypoint": attr.string_list(
             doc = "Config `Entrypoint`. Setting it clears the `Cmd` inherited from `base`. " +

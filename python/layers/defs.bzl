@@ -1,10 +1,17 @@
-"""Python image layers: site-packages and app tars, with precompiled bytecode.
+"""Python image layers: the workload's files sorted by origin, with precompiled bytecode.
 
-py_layer(name, deps, prefix): a tar of the Python files of py_library deps (and their
-transitive deps), each at prefix + its path below its import root (the `imports` of its
-py_library, e.g. a wheel's site-packages; the workspace root for first-party code
-without `imports`), then bytecode-compiled. py_compile_layer(name, src): the same
-bytecode step for any layer tar. --//python/layers:pyc=false skips bytecode everywhere.
+py_image_layer(name, app, deps, requirements): walks the runfiles of the user's app and
+of the kit's server once and writes two layer tars, in this order:
+
+* third_party.tar: every file from a pip repository (each wheel's site-packages, with
+  its whole .dist-info) and the kit's own first-party code (`deps`), at `site_packages`
+  plus its path below its import root;
+* app.tar: the user's first-party code and data (`app`), at `app_dir` plus its path
+  below its import root.
+
+No package is named: what a pip repository holds is decided by requirements_lock.txt.
+py_compile_layer(name, src) adds the same bytecode to any layer tar.
+--//python/layers:pyc=false skips bytecode everywhere.
 """
 
 load("@rules_python//python:defs.bzl", "PyInfo")
@@ -65,7 +72,7 @@ py_compile_layer = rule(
     doc = "Adds __pycache__/*.cpython-311.pyc (unchecked-hash) for every .py of a layer tar.",
 )
 
-_EXCLUDED_NAMES = ["BUILD", "BUILD.bazel"]
+_EXCLUDED_NAMES = ["BUILD", "BUILD.bazel", "REPO.bazel", "WORKSPACE"]
 
 def _runfiles_path(ctx, file):
     """Returns the path of file below the runfiles root, starting with its repository."""
@@ -73,8 +80,11 @@ def _runfiles_path(ctx, file):
         return file.short_path[3:]
     return ctx.workspace_name + "/" + file.short_path
 
-def _image_path(ctx, file, import_roots):
-    """Returns the path of file in the image, or None if it does not belong in a layer."""
+def _relative_path(ctx, file, import_roots):
+    """Returns file's path below its longest import root, or None if it is not importable.
+
+    A first-party file outside every import root is taken relative to the workspace root.
+    """
     path = _runfiles_path(ctx, file)
     root = None
     for candidate in import_roots:
@@ -85,54 +95,96 @@ def _image_path(ctx, file, import_roots):
             return None  # Outside an external repository's import roots: not importable.
         root = ctx.workspace_name
     relative = path[len(root) + 1:]
-    if relative == "__init__.py" or file.basename in _EXCLUDED_NAMES or file.extension == "whl":
+    if relative == "__init__.py" or file.basename in _EXCLUDED_NAMES or file.extension in ("whl", "pyc"):
         return None
-    return ctx.attr.prefix.rstrip("/") + "/" + relative
+    return relative
 
-def _py_layer_impl(ctx):
-    if not ctx.attr.prefix.startswith("/"):
-        fail("prefix must be an absolute path, got " + repr(ctx.attr.prefix))
-    import_roots = depset(transitive = [
-        dep[PyInfo].imports
-        for dep in ctx.attr.deps
-        if PyInfo in dep
-    ]).to_list()
+def _files_and_roots(targets):
+    """Returns (every file in the targets' runfiles, their import roots)."""
     files = depset(transitive = [
-        depset(transitive = [dep[DefaultInfo].files, dep[DefaultInfo].default_runfiles.files])
-        for dep in ctx.attr.deps
-    ]).to_list()
-    excluded = [ctx.attr.prefix.rstrip("/") + "/" + d.strip("/") + "/" for d in ctx.attr.exclude_dirs]
-    pairs = []
-    for file in files:
-        image_path = _image_path(ctx, file, import_roots)
-        if image_path and not [d for d in excluded if image_path.startswith(d)]:
-            pairs.append([image_path, file.path])
-    manifest = ctx.actions.declare_file(ctx.label.name + ".manifest.json")
-    ctx.actions.write(manifest, json.encode({"files": sorted(pairs)}))
+        depset(transitive = [t[DefaultInfo].files, t[DefaultInfo].default_runfiles.files])
+        for t in targets
+    ])
+    roots = depset(transitive = [t[PyInfo].imports for t in targets if PyInfo in t])
+    return files.to_list(), roots.to_list()
 
-    sources = ctx.actions.declare_file(ctx.label.name + ".sources.tar")
+def _layer_tar(ctx, name, pairs, filter = None):
+    """Declares NAME.tar (with bytecode) and NAME.sources.tar from [[image path, file]]."""
+    manifest = ctx.actions.declare_file("%s/%s.manifest.json" % (ctx.label.name, name))
+    ctx.actions.write(manifest, json.encode({"files": sorted([[p, f.path] for p, f in pairs])}))
+    sources = ctx.actions.declare_file("%s/%s.sources.tar" % (ctx.label.name, name))
+    args = [manifest.path, sources.path] + (["--filter", filter.path] if filter else [])
     ctx.actions.run(
         executable = ctx.executable._layer_tar_tool,
-        arguments = [manifest.path, sources.path],
-        inputs = [manifest] + files,
+        arguments = args,
+        inputs = [manifest] + [f for _, f in pairs] + ([filter] if filter else []),
         outputs = [sources],
         mnemonic = "PyLayerTar",
         progress_message = "Writing Python layer %{output}",
     )
-    out = ctx.actions.declare_file(ctx.label.name + ".tar")
+    out = ctx.actions.declare_file("%s/%s.tar" % (ctx.label.name, name))
     _compile_or_copy(ctx, sources, out)
+    return out, sources
+
+def _py_image_layer_impl(ctx):
+    for attribute in ("site_packages", "app_dir"):
+        value = getattr(ctx.attr, attribute)
+        if not value.startswith("/") or value.endswith("/"):
+            fail("%s must be an absolute path without a trailing /, got %r" % (attribute, value))
+    app_files, app_roots = _files_and_roots([ctx.attr.app])
+    kit_files, kit_roots = _files_and_roots(ctx.attr.deps)
+    roots = app_roots + kit_roots
+    app_own = {f: True for f in app_files if not f.owner.workspace_name}
+
+    third_party, app, repositories = [], [], {}
+    for file in depset(app_files + kit_files).to_list():
+        relative = _relative_path(ctx, file, roots)
+        if relative == None:
+            continue
+        if file in app_own:
+            app.append([ctx.attr.app_dir + "/" + relative, file])
+        else:
+            third_party.append([ctx.attr.site_packages + "/" + relative, file])
+            if file.owner.workspace_name:
+                repositories[file.owner.workspace_name] = True
+
+    # A wheel's RECORD is in its dist_info target only; wheels go to the SBOM. Both are
+    # kept for the pip repositories the walk found, so removing a requirement removes them.
+    for file in ctx.files.dist_infos:
+        relative = _relative_path(ctx, file, roots)
+        if file.owner.workspace_name in repositories and relative != None:
+            third_party.append([ctx.attr.site_packages + "/" + relative, file])
+    wheels = [f for f in ctx.files.wheels if f.owner.workspace_name in repositories]
+
+    third_party_tar, third_party_sources = _layer_tar(ctx, "third_party", {p: f for p, f in third_party}.items(), ctx.file.filter)
+    app_tar, app_sources = _layer_tar(ctx, "app", app)
     return [
-        DefaultInfo(files = depset([out])),
-        OutputGroupInfo(sources = depset([sources])),
+        DefaultInfo(files = depset([third_party_tar, app_tar])),
+        OutputGroupInfo(
+            third_party = depset([third_party_tar]),
+            app = depset([app_tar]),
+            third_party_sources = depset([third_party_sources]),
+            app_sources = depset([app_sources]),
+            wheels = depset(wheels),
+        ),
     ]
 
-_py_layer = rule(
-    implementation = _py_layer_impl,
+_py_image_layer = rule(
+    implementation = _py_image_layer_impl,
+    doc = "See py_image_layer.",
     attrs = dict(
         _PYC_ATTRS,
-        deps = attr.label_list(doc = "py_library targets (and wheel dist_info filegroups)."),
-        exclude_dirs = attr.string_list(doc = "Directories below `prefix` left out of the layer, such as a package's own test suite."),
-        prefix = attr.string(mandatory = True, doc = "Absolute directory the import roots map to."),
+        app = attr.label(mandatory = True, providers = [PyInfo], doc = "The user's py_library: its first-party files go to app_dir."),
+        deps = attr.label_list(providers = [PyInfo], doc = "The kit's py_library targets (the server): their first-party files go to site_packages."),
+        dist_infos = attr.label_list(doc = "Every locked wheel's dist_info target (for RECORD)."),
+        wheels = attr.label_list(allow_files = [".whl"], doc = "Every locked wheel's whl target."),
+        site_packages = attr.string(mandatory = True, doc = "Where the image's Python finds third-party packages."),
+        app_dir = attr.string(mandatory = True, doc = "The directory on the image's PYTHONPATH for the app."),
+        filter = attr.label(
+            default = "//python/layers:filter.json",
+            allow_single_file = [".json"],
+            doc = "What third_party.tar leaves out, with reasons (default: //python/layers:filter.json).",
+        ),
         _layer_tar_tool = attr.label(
             default = "//python/layers:layer_tar_tool",
             executable = True,
@@ -141,20 +193,28 @@ _py_layer = rule(
     ),
 )
 
-def py_layer(name, deps, prefix, **kwargs):
-    """A layer of Python packages, bytecode-compiled.
+def py_image_layer(name, app, deps, requirements, **kwargs):
+    """The image's Python layers: third_party.tar, then app.tar (DefaultInfo, in that order).
 
-    Output group "sources" holds the layer before its bytecode step.
+    Output groups: third_party, app (each tar), third_party_sources, app_sources (the same
+    before the bytecode step), wheels (the locked wheels in the layer, for the SBOM).
 
     Args:
-      name: the target; its output is NAME.tar.
-      deps: py_library targets. For a pip requirement (a label ending in "_pkg", as
-        `requirement()` returns), the wheel's `_dist_info` target (which adds its RECORD)
-        comes along.
-      prefix: the absolute directory that stands for the import roots, e.g.
-        "/usr/lib/python3/dist-packages" or "/app".
-      **kwargs: `exclude_dirs` (directories below prefix to leave out) and common
-        attributes (visibility, tags, ...).
+      name: the target.
+      app: the user's py_library (first-party code and data, to `app_dir`).
+      deps: the kit's py_library targets (the server launcher, to `site_packages`).
+      requirements: the pip hub's `all_requirements`; each `NAME_pkg` label brings its
+        `NAME_dist_info` and `NAME_whl` siblings along.
+      **kwargs: site_packages, app_dir, filter and common attributes.
     """
-    dist_infos = [dep[:-len("_pkg")] + "_dist_info" for dep in deps if dep.endswith("_pkg")]
-    _py_layer(name = name, deps = deps + dist_infos, prefix = prefix, **kwargs)
+    pkgs = [r for r in requirements if r.endswith("_pkg")]
+    if len(pkgs) != len(requirements):
+        fail("requirements must be pip hub labels ending in _pkg (all_requirements)")
+    _py_image_layer(
+        name = name,
+        app = app,
+        deps = deps,
+        dist_infos = [r[:-len("pkg")] + "dist_info" for r in pkgs],
+        wheels = [r[:-len("pkg")] + "whl" for r in pkgs],
+        **kwargs
+    )

@@ -4,9 +4,13 @@ The manifest is JSON: {"files": [[PATH_IN_IMAGE, PATH_ON_DISK], ...]}. Every fil
 becomes a regular entry at PATH_IN_IMAGE (absolute), with each parent directory as an
 entry of its own; owner 0:0, mtime 0, mode 0644 for files and 0755 for directories,
 sorted by name. Every *.dist-info directory must carry its RECORD and METADATA.
+
+--filter FILE leaves out the files matching its "drop" globs (fnmatch, "*" crosses "/",
+matched against the path in the image), each given with its reason.
 """
 
 import argparse
+import fnmatch
 import json
 import posixpath
 import sys
@@ -35,6 +39,23 @@ def read_manifest(path: Path) -> Dict[str, str]:
             raise ManifestError(f"{image_path}: comes from both {files[name]} and {disk_path}")
         files[name] = disk_path
     return files
+
+
+def read_filter(path: Path) -> List[str]:
+    """Return the "drop" globs of a filter file, each of which must come with a reason."""
+    try:
+        drop = json.loads(path.read_text(encoding="utf-8"))["drop"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ManifestError(f"{path}: not a filter file ({error})") from None
+    for glob, reason in drop.items():
+        if not glob.startswith("*") or not str(reason).strip():
+            raise ManifestError(f"{path}: {glob!r} must start with * and come with a reason")
+    return sorted(drop)
+
+
+def apply_filter(files: Dict[str, str], globs: List[str]) -> Dict[str, str]:
+    """Return files without those whose image path matches one of globs."""
+    return {n: d for n, d in files.items() if not any(fnmatch.fnmatchcase("/" + n, g) for g in globs)}
 
 
 def check_dist_info(names: AbstractSet[str]) -> None:
@@ -68,9 +89,12 @@ def main() -> int:
     )
     parser.add_argument("manifest", type=Path, help="JSON manifest of the layer's files")
     parser.add_argument("out", type=Path, help="output layer tar")
+    parser.add_argument("--filter", type=Path, help="JSON file of globs to drop, with reasons")
     args = parser.parse_args()
     try:
         files = read_manifest(args.manifest)
+        if args.filter:
+            files = apply_filter(files, read_filter(args.filter))
         check_dist_info(files.keys())
         tarnorm.write_tar(str(args.out), build_entries(files))
     except (ManifestError, OSError, ValueError) as error:

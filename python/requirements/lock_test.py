@@ -1,7 +1,7 @@
-"""requirements_lock.txt matches requirements.txt and requirements_override.txt (offline).
+"""The requirements locks match the files they are made from (offline).
 
-Also proves the checker fails: it runs on temporary copies of the three files with one
-change each, made the way a person editing them would.
+Also proves the checker fails: it runs on temporary copies of the files with one change
+each, made the way a person editing them would.
 """
 
 import os
@@ -14,6 +14,9 @@ from typing import Callable, List, Tuple
 
 import lockcheck
 
+IMAGE, TEST = lockcheck.IMAGE, lockcheck.TEST
+USER_REQUIREMENTS = IMAGE.inputs[0]
+
 
 def workspace_dir() -> Path:
     """The folder holding the real requirements files (runfiles under Bazel)."""
@@ -23,9 +26,9 @@ def workspace_dir() -> Path:
 
 
 class RealLockTest(unittest.TestCase):
-    """The committed lock is up to date."""
+    """The committed locks are up to date."""
 
-    def test_lock_matches_inputs(self) -> None:
+    def test_locks_match_their_sources(self) -> None:
         problems = lockcheck.check_workspace(workspace_dir())
         self.assertEqual(problems, [], "regenerate with: " + lockcheck.UPDATE_COMMAND)
 
@@ -37,8 +40,10 @@ class ModifiedCopyTest(unittest.TestCase):
         scratch = tempfile.mkdtemp(prefix="lock_test.")
         self.addCleanup(shutil.rmtree, scratch)
         self.copy = Path(scratch)
-        for name in lockcheck.INPUTS + (lockcheck.LOCK,):
-            shutil.copyfile(str(workspace_dir() / name), str(self.copy / name))
+        for spec in lockcheck.LOCKS:
+            for name in spec.sources + (spec.lock,):
+                (self.copy / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(str(workspace_dir() / name), str(self.copy / name))
 
     def edit(self, name: str, change: Callable[[str], str]) -> None:
         """Rewrite file ``name`` of the copy through ``change``."""
@@ -73,46 +78,61 @@ class ModifiedCopyTest(unittest.TestCase):
         return lockcheck.canonical_name(package), old, new
 
     def test_added_requirement(self) -> None:
-        self.edit(lockcheck.REQUIREMENTS, lambda t: t + "not-in-the-lock==1.0\n")
-        self.assert_reports("changed since the lock", "not-in-the-lock is not locked")
+        self.edit(USER_REQUIREMENTS, lambda t: t + "not-in-the-lock==1.0\n")
+        self.assert_reports(f"{IMAGE.lock}: ", "changed since the lock", "not-in-the-lock is not locked")
 
-    def test_changed_version(self) -> None:
-        package, old, new = self.bump_first_pin(lockcheck.REQUIREMENTS)
-        asked = f"{package} is locked at {old}, the inputs ask for {new}"
-        self.assert_reports("changed since the lock", asked)
+    def test_added_test_requirement(self) -> None:
+        self.edit(TEST.inputs[0], lambda t: t + "not-in-the-test-lock\n")
+        self.assert_reports(f"{TEST.lock}: ", "not-in-the-test-lock is not locked")
+
+    def test_changed_server_version(self) -> None:
+        package, old, new = self.bump_first_pin(IMAGE.inputs[1])
+        self.assert_reports("changed since the lock", f"{package} is locked at {old}, the inputs ask for {new}")
 
     def test_changed_override(self) -> None:
-        package, old, new = self.bump_first_pin(lockcheck.OVERRIDE)
-        asked = f"{package} is locked at {old}, the inputs ask for {new}"
-        self.assert_reports("changed since the lock", asked)
+        package, old, new = self.bump_first_pin(IMAGE.overrides[0])
+        self.assert_reports("changed since the lock", f"{package} is locked at {old}, the inputs ask for {new}")
+
+    def test_a_new_image_lock_makes_the_test_lock_stale(self) -> None:
+        self.edit(IMAGE.lock, lambda t: t + "# regenerated\n")
+        problems = self.problems()
+        self.assertEqual(len(problems), 1, problems)
+        self.assert_reports(f"{TEST.lock}: ", "changed since the lock")
+
+    def test_test_lock_repeating_an_image_package(self) -> None:
+        image_entry = re.search(r"^[A-Za-z0-9].*?(?=^\S)", (self.copy / IMAGE.lock).read_text(), re.M | re.S)
+        self.assertIsNotNone(image_entry)
+        self.edit(TEST.lock, lambda t: t + image_entry.group(0))
+        self.assert_reports("is already in " + IMAGE.lock)
 
     def test_comment_only_change_is_still_caught_by_the_hash(self) -> None:
-        self.edit(lockcheck.REQUIREMENTS, lambda t: t + "# a note\n")
-        self.assertEqual(len(self.problems()), 1)
+        self.edit(USER_REQUIREMENTS, lambda t: t + "# a note\n")
+        # The image lock is stale, and with it the test lock made against it is not.
+        self.assertEqual(len(self.problems()), 1, self.problems())
         self.assert_reports("changed since the lock")
 
     def test_hand_edited_lock_version(self) -> None:
-        package, _, new = self.bump_first_pin(lockcheck.LOCK)
+        package, _, new = self.bump_first_pin(IMAGE.lock)
         self.assert_reports(f"{package} is locked at {new}")
 
     def test_entry_without_hash(self) -> None:
-        self.edit(lockcheck.LOCK, lambda t: t + "not-hashed==1.0\n")
+        self.edit(IMAGE.lock, lambda t: t + "not-hashed==1.0\n")
         self.assert_reports("not-hashed has no --hash")
 
     def test_unpinned_entry(self) -> None:
-        self.edit(lockcheck.LOCK, lambda t: t + "ranged>=1.0 --hash=sha256:" + "0" * 64 + "\n")
+        self.edit(TEST.lock, lambda t: t + "ranged>=1.0 --hash=sha256:" + "0" * 64 + "\n")
         self.assert_reports("'ranged>=1.0' is not pinned")
 
     def test_missing_header(self) -> None:
-        self.edit(lockcheck.LOCK, lambda t: t.split("\n", 1)[1])
+        self.edit(IMAGE.lock, lambda t: t.split("\n", 1)[1])
         self.assert_reports("first line does not record")
 
     def test_missing_lock(self) -> None:
-        (self.copy / lockcheck.LOCK).unlink()
-        self.assert_reports("missing requirements_lock.txt")
+        (self.copy / TEST.lock).unlink()
+        self.assert_reports("missing " + TEST.lock)
 
     def test_include_line_is_refused(self) -> None:
-        self.edit(lockcheck.REQUIREMENTS, lambda t: t + "-r more.txt\n")
+        self.edit(USER_REQUIREMENTS, lambda t: t + "-r more.txt\n")
         self.assert_reports("unsupported line '-r more.txt'")
 
 
@@ -129,6 +149,10 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(
             lockcheck.logical_lines("a==1 \\\n  --hash=x\n\n# c\nb\n"), ["a==1    --hash=x", "b"]
         )
+
+    def test_lock_entries_carry_their_hashes(self) -> None:
+        locked, problems = lockcheck.parse_lock("A==1 \\\n    --hash=sha256:" + "b" * 64 + "\n", "l.txt")
+        self.assertEqual((locked, problems), ({"a": ("1", ["b" * 64])}, []))
 
 
 if __name__ == "__main__":

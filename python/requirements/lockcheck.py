@@ -1,19 +1,25 @@
-"""Tells whether requirements_lock.txt still matches requirements.txt and its override.
+"""Tells whether the requirements locks still match the files they were made from.
 
-The lock's first line records a sha256 of the inputs (see ``inputs_sha256``); on top of
-that, each requirement of the inputs must be locked (at its ``==`` version, if pinned),
-and each lock entry must be ``name==version`` with at least one ``--hash=sha256:``.
+Two locks, both written by ``./bazelw run //:requirements.update``:
+
+* ``requirements_lock.txt``: everything the image holds, resolved together from the
+  user's ``requirements.txt`` and the server's ``runtime/requirements.txt`` (with the
+  server's overrides). The app, its tests and the image see exactly this set.
+* ``requirements_test_lock.txt``: what ``requirements_test.txt`` adds for the tests
+  only (pytest...), resolved against the first lock and never repeating its packages.
+
+A lock's first line records a sha256 of the files it was made from (see
+``inputs_sha256``); on top of that, each requirement of the inputs must be locked (at
+its ``==`` version, if pinned), and each entry must be ``name==version`` with at least
+one ``--hash=sha256:``.
 """
 
+import dataclasses
 import hashlib
 import re
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
-REQUIREMENTS = "requirements.txt"
-OVERRIDE = "requirements_override.txt"
-LOCK = "requirements_lock.txt"
-INPUTS = (REQUIREMENTS, OVERRIDE)
 HEADER_PREFIX = "# inputs-sha256: "
 UPDATE_COMMAND = "./bazelw run //:requirements.update"
 
@@ -22,15 +28,39 @@ _PIN = re.compile(r"^==\s*([^\s,;]+)\s*(;.*)?$")
 _HASH = re.compile(r"^--hash=sha256:[0-9a-f]{64}$")
 
 
+@dataclasses.dataclass(frozen=True)
+class LockSpec:
+    """One lock file and what it is made from (paths relative to the workspace)."""
+
+    lock: str
+    inputs: Tuple[str, ...]
+    overrides: Tuple[str, ...] = ()
+    base: Optional[str] = None  # a lock this one extends: resolved against it, never repeating it
+
+    @property
+    def sources(self) -> Tuple[str, ...]:
+        """The files whose bytes the lock's header hash covers, in order."""
+        return self.inputs + self.overrides + ((self.base,) if self.base else ())
+
+
+IMAGE = LockSpec(
+    lock="requirements_lock.txt",
+    inputs=("requirements.txt", "runtime/requirements.txt"),
+    overrides=("runtime/requirements_override.txt",),
+)
+TEST = LockSpec(lock="requirements_test_lock.txt", inputs=("requirements_test.txt",), base=IMAGE.lock)
+LOCKS = (IMAGE, TEST)
+
+
 def canonical_name(name: str) -> str:
     """The PEP 503 normalised form of a distribution name."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def inputs_sha256(texts: Mapping[str, bytes]) -> str:
-    """sha256 over each input file's name, length and bytes, in ``INPUTS`` order."""
+def inputs_sha256(spec: LockSpec, texts: Mapping[str, bytes]) -> str:
+    """sha256 over each source file's name, length and bytes, in ``spec.sources`` order."""
     digest = hashlib.sha256()
-    for name in INPUTS:
+    for name in spec.sources:
         data = texts[name]
         digest.update(b"%s\0%d\0" % (name.encode(), len(data)))
         digest.update(data)
@@ -72,51 +102,62 @@ def parse_requirements(text: str, source: str) -> Tuple[Dict[str, Optional[str]]
     return found, problems
 
 
-def parse_lock(text: str) -> Tuple[Dict[str, str], List[str]]:
-    """Map each locked canonical name to its version; list entries that break the rules."""
-    locked: Dict[str, str] = {}
+def parse_lock(text: str, source: str) -> Tuple[Dict[str, Tuple[str, List[str]]], List[str]]:
+    """Map each locked canonical name to (version, sha256 hashes); list entries that break the rules."""
+    locked: Dict[str, Tuple[str, List[str]]] = {}
     problems: List[str] = []
     for line in logical_lines(text):
         first, *options = line.split()
         match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)$", first)
         if not match:
-            problems.append(f"{LOCK}: entry {first!r} is not pinned as name==version")
+            problems.append(f"{source}: entry {first!r} is not pinned as name==version")
             continue
         name = canonical_name(match.group(1))
-        locked[name] = match.group(2)
         hashes = [o for o in options if o.startswith("--hash=")]
+        locked[name] = (match.group(2), sorted(h.split(":", 1)[-1] for h in hashes if _HASH.match(h)))
         if not hashes:
-            problems.append(f"{LOCK}: {name} has no --hash")
-        problems += [f"{LOCK}: {name} has a malformed hash {h!r}" for h in hashes if not _HASH.match(h)]
+            problems.append(f"{source}: {name} has no --hash")
+        problems += [f"{source}: {name} has a malformed hash {h!r}" for h in hashes if not _HASH.match(h)]
     return locked, problems
 
 
-def check_texts(texts: Mapping[str, bytes]) -> List[str]:
-    """Every reason the lock in ``texts[LOCK]`` does not match the inputs (empty: it does)."""
-    lock_text = texts[LOCK].decode("utf-8")
+def check_texts(spec: LockSpec, texts: Mapping[str, bytes]) -> List[str]:
+    """Every reason ``texts[spec.lock]`` does not match its sources (empty: it does)."""
+    lock_text = texts[spec.lock].decode("utf-8")
     first_line = (lock_text.splitlines() or [""])[0]
-    expected = inputs_sha256(texts)
     problems: List[str] = []
     if not first_line.startswith(HEADER_PREFIX):
-        problems.append(f"{LOCK}: first line does not record {HEADER_PREFIX.strip()!r}")
-    elif first_line[len(HEADER_PREFIX) :].strip() != expected:
-        problems.append(f"{LOCK}: {REQUIREMENTS} or {OVERRIDE} changed since the lock was generated")
-    wanted, wanted_problems = parse_requirements(texts[REQUIREMENTS].decode("utf-8"), REQUIREMENTS)
-    overrides, override_problems = parse_requirements(texts[OVERRIDE].decode("utf-8"), OVERRIDE)
-    locked, lock_problems = parse_lock(lock_text)
-    problems += wanted_problems + override_problems + lock_problems
-    wanted.update(overrides)  # an override's pin decides the locked version
+        problems.append(f"{spec.lock}: first line does not record {HEADER_PREFIX.strip()!r}")
+    elif first_line[len(HEADER_PREFIX) :].strip() != inputs_sha256(spec, texts):
+        problems.append(f"{spec.lock}: {' or '.join(spec.sources)} changed since the lock was generated")
+    wanted: Dict[str, Optional[str]] = {}
+    for name in spec.inputs + spec.overrides:  # an override's pin decides the locked version
+        found, found_problems = parse_requirements(texts[name].decode("utf-8"), name)
+        wanted.update(found)
+        problems += found_problems
+    locked, lock_problems = parse_lock(lock_text, spec.lock)
+    problems += lock_problems
+    available = {name: entry[0] for name, entry in locked.items()}
+    if spec.base:
+        base, _ = parse_lock(texts[spec.base].decode("utf-8"), spec.base)
+        problems += [f"{spec.lock}: {name} is already in {spec.base}" for name in sorted(set(base) & set(locked))]
+        available.update((name, entry[0]) for name, entry in base.items())
     for name, version in sorted(wanted.items()):
-        if name not in locked:
-            problems.append(f"{LOCK}: {name} is not locked")
-        elif version is not None and locked[name] != version:
-            problems.append(f"{LOCK}: {name} is locked at {locked[name]}, the inputs ask for {version}")
+        if name not in available:
+            problems.append(f"{spec.lock}: {name} is not locked")
+        elif version is not None and available[name] != version:
+            problems.append(f"{spec.lock}: {name} is locked at {available[name]}, the inputs ask for {version}")
     return problems
 
 
-def check_workspace(workspace: Path) -> List[str]:
-    """``check_texts`` on the three files in ``workspace``; a missing file is a problem."""
-    missing = [n for n in INPUTS + (LOCK,) if not (workspace / n).is_file()]
-    if missing:
-        return ["missing {} in {}".format(", ".join(missing), workspace)]
-    return check_texts({n: (workspace / n).read_bytes() for n in INPUTS + (LOCK,)})
+def check_workspace(workspace: Path, specs: Tuple[LockSpec, ...] = LOCKS) -> List[str]:
+    """``check_texts`` for each lock in ``workspace``; a missing file is a problem."""
+    problems: List[str] = []
+    for spec in specs:
+        names = spec.sources + (spec.lock,)
+        missing = [n for n in names if not (workspace / n).is_file()]
+        if missing:
+            problems.append("missing {} in {}".format(", ".join(missing), workspace))
+        else:
+            problems += check_texts(spec, {n: (workspace / n).read_bytes() for n in names})
+    return problems

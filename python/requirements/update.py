@@ -1,12 +1,17 @@
-"""Regenerates requirements_lock.txt from requirements.txt and requirements_override.txt.
+"""Regenerates the requirements locks: ./bazelw run //:requirements.update
 
-Runs ``uv pip compile --generate-hashes`` for Python 3.11 on x86_64 manylinux, then
-writes the lock with a first line recording the sha256 of its inputs, which
-//python/requirements:lock_test compares. Run it as ``./bazelw run //:requirements.update``.
+Writes requirements_lock.txt (requirements.txt with the server's runtime/requirements.txt:
+everything the image holds) and requirements_test_lock.txt (what requirements_test.txt
+adds for the tests), each with ``uv pip compile --generate-hashes`` for the image's
+Python on x86_64 manylinux, and a first line recording the sha256 of its sources, which
+//python/requirements:lock_test compares. A lock whose sources did not change is left
+as it is, so running it twice changes nothing; a lock that is rewritten keeps the
+versions it had wherever its sources allow them (--upgrade takes the newest instead).
 """
 
 import argparse
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -40,32 +45,85 @@ def extract_uv(wheel: Path, directory: Path) -> Path:
     return target
 
 
-def compile_lock(uv: Path, workspace: Path) -> str:
-    """Run ``uv pip compile`` in ``workspace`` and return the lock it prints."""
-    command = [str(uv), "pip", "compile", "--quiet", "--no-config", "--system-certs"]
-    command += ["--generate-hashes", "--override", lockcheck.OVERRIDE]
+def compile_lock(uv: Path, workspace: Path, spec: lockcheck.LockSpec, scratch: Path, upgrade: bool) -> str:
+    """Run ``uv pip compile`` for ``spec`` in ``workspace`` and return the lock it writes.
+
+    The current lock (without its header) is uv's output file, so uv keeps its versions
+    where it can, unless ``upgrade``.
+    """
+    output = scratch / "lock.txt"
+    current = workspace / spec.lock
+    if current.is_file() and not upgrade:
+        output.write_text(current.read_text(encoding="utf-8").split("\n", 1)[-1])
+    command = [str(uv), "pip", "compile", "--quiet", "--no-config", "--system-certs", "--generate-hashes"]
+    command += ["--output-file", str(output)] + (["--upgrade"] if upgrade else [])
     command += ["--python-version", PYTHON_VERSION, "--python-platform", PYTHON_PLATFORM]
-    command += ["--custom-compile-command", lockcheck.UPDATE_COMMAND, lockcheck.REQUIREMENTS]
+    command += ["--custom-compile-command", lockcheck.UPDATE_COMMAND]
+    inputs = list(spec.inputs)
+    overrides = list(spec.overrides)
+    if spec.base:
+        base = lockcheck.IMAGE if spec.base == lockcheck.IMAGE.lock else None
+        if base is None:
+            raise UpdateError(f"{spec.lock}: unknown base lock {spec.base}")
+        # Resolve together with the base's inputs, its locked versions as constraints.
+        inputs += list(base.inputs)
+        overrides += list(base.overrides)
+        locked, _ = lockcheck.parse_lock((workspace / spec.base).read_text(encoding="utf-8"), spec.base)
+        constraints = scratch / "constraints.txt"
+        constraints.write_text("".join(f"{name}=={entry[0]}\n" for name, entry in sorted(locked.items())))
+        command += ["--constraint", str(constraints)]
+    for override in overrides:
+        command += ["--override", override]
     try:
-        done = subprocess.run(command, cwd=str(workspace), stdout=subprocess.PIPE, check=False)
+        done = subprocess.run(command + inputs, cwd=str(workspace), stdout=subprocess.DEVNULL, check=False)
     except OSError as error:
         raise UpdateError(f"cannot run {uv}: {error}") from None
     if done.returncode != 0:
-        raise UpdateError(f"uv pip compile failed (exit {done.returncode}); see its message above")
-    return done.stdout.decode("utf-8")
+        raise UpdateError(f"uv pip compile for {spec.lock} failed (exit {done.returncode}); see its message above")
+    text = output.read_text(encoding="utf-8")
+    if spec.base:
+        text = drop_entries(text, set(locked))
+    return text
 
 
-def update(uv: Path, workspace: Path) -> None:
-    """Write a fresh requirements_lock.txt into ``workspace`` and check it."""
-    inputs = {name: (workspace / name).read_bytes() for name in lockcheck.INPUTS}
-    lock = lockcheck.HEADER_PREFIX + lockcheck.inputs_sha256(inputs) + "\n" + compile_lock(uv, workspace)
-    target = workspace / lockcheck.LOCK
-    with tempfile.NamedTemporaryFile("w", dir=str(workspace), prefix=".lock.", delete=False) as out:
-        out.write(lock)
-    os.replace(out.name, str(target))
-    problems = lockcheck.check_workspace(workspace)
-    if problems:
-        raise UpdateError("the new lock fails its check: " + "; ".join(problems))
+def drop_entries(text: str, names: set) -> str:
+    """Remove the entries (a requirement line, its continuations and comments) of ``names``."""
+    kept: List[str] = []
+    dropping = False
+    for line in text.splitlines(keepends=True):
+        entry = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", line)
+        if entry:
+            dropping = lockcheck.canonical_name(entry.group(1)) in names
+        elif not line.startswith((" ", "\t")):
+            dropping = False
+        if not dropping:
+            kept.append(line)
+    return "".join(kept)
+
+
+def update(uv: Path, workspace: Path, upgrade: bool = False) -> List[str]:
+    """Rewrite each stale lock in ``workspace`` (every lock if ``upgrade``), in LOCKS order.
+
+    Returns the locks written.
+    """
+    written: List[str] = []
+    for spec in lockcheck.LOCKS:
+        stale = upgrade or bool(lockcheck.check_workspace(workspace, (spec,))) or (spec.base in written)
+        if not stale:
+            continue
+        print(f"update.py: resolving {spec.lock} from {', '.join(spec.inputs)}", file=sys.stderr, flush=True)
+        texts = {name: (workspace / name).read_bytes() for name in spec.sources}
+        with tempfile.TemporaryDirectory(prefix="update.") as scratch:
+            body = compile_lock(uv, workspace, spec, Path(scratch), upgrade)
+        lock = lockcheck.HEADER_PREFIX + lockcheck.inputs_sha256(spec, texts) + "\n" + body
+        with tempfile.NamedTemporaryFile("w", dir=str(workspace), prefix=".lock.", delete=False) as out:
+            out.write(lock)
+        os.replace(out.name, str(workspace / spec.lock))
+        problems = lockcheck.check_workspace(workspace, (spec,))
+        if problems:
+            raise UpdateError(f"the new {spec.lock} fails its check: " + "; ".join(problems))
+        written.append(spec.lock)
+    return written
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
@@ -77,6 +135,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         default=os.environ.get("BUILD_WORKSPACE_DIRECTORY"),
         help="folder holding requirements.txt (default: $BUILD_WORKSPACE_DIRECTORY, set by bazel run)",
     )
+    parser.add_argument("--upgrade", action="store_true", help="re-resolve every lock to the newest versions its sources allow")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--uv", type=Path, help="uv executable to run")
     source.add_argument("--uv-wheel", type=Path, help="uv wheel to take the uv executable from")
@@ -90,16 +149,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.workspace is None:
             raise UpdateError("no workspace: run it with bazel run, or pass --workspace")
         workspace = Path(args.workspace).resolve()
-        missing = [n for n in lockcheck.INPUTS if not (workspace / n).is_file()]
+        sources = sorted({name for spec in lockcheck.LOCKS for name in spec.inputs + spec.overrides})
+        missing = [n for n in sources if not (workspace / n).is_file()]
         if missing:
-            raise UpdateError("missing {} in {}".format(", ".join(missing), workspace))
+            raise UpdateError("missing {} in {} (an empty file is fine)".format(", ".join(missing), workspace))
         with tempfile.TemporaryDirectory(prefix="uv.") as scratch:
             uv = extract_uv(args.uv_wheel.resolve(), Path(scratch)) if args.uv_wheel else args.uv
-            update(uv, workspace)
+            written = update(uv, workspace, args.upgrade)
     except UpdateError as error:
         print(f"update.py: error: {error}", file=sys.stderr)
         return 1
-    print(f"update.py: wrote {workspace / lockcheck.LOCK}")
+    for name in written:
+        print(f"update.py: wrote {workspace / name}")
+    if not written:
+        print("update.py: the locks are up to date")
     return 0
 
 

@@ -1,21 +1,33 @@
-"""The third-party layer: its packages, no build paths, reproducible bytes.
+"""The third-party layer: every locked package whole, the kit's launcher, nothing else.
 
-Usage: third_party_test.py LAYER TWIN RECOMPILED
-  LAYER       //python/layers:third_party
-  TWIN        a second py_layer with the same deps (built by separate actions)
-  RECOMPILED  py_compile_layer of LAYER's "sources" output group (the tar before its
-              bytecode step): the bytecode step run a second time
+Usage: third_party_test.py LAYER TWIN RECOMPILED LOCK FILTER
+  LAYER       the third-party layer of //:python_layers
+  TWIN        the same layer from a second py_image_layer with the same inputs
+  RECOMPILED  py_compile_layer of LAYER's sources (the bytecode step run a second time)
+  LOCK        requirements_lock.txt: the packages the layer must hold, and only those
+  FILTER      python/layers/filter.json: what the layer leaves out
+$SITE_PACKAGES is where the packages go.
 """
 
+import csv
+import fnmatch
+import io
+import json
 import os
+import posixpath
 import sys
 import unittest
+from email.parser import HeaderParser
 from pathlib import Path
+from typing import Dict, List
 
+import lockcheck
 from layer_reader import Layer
 
-LAYER, TWIN, RECOMPILED = sys.argv[1:4]
-SITE = "usr/lib/python3/dist-packages"
+LAYER, TWIN, RECOMPILED, LOCK, FILTER = sys.argv[1:6]
+SITE = os.environ["SITE_PACKAGES"].strip("/")
+# The kit's own module in this layer: the server launcher.
+KIT_MODULE = "workload_server"
 BUILD_PATHS = [
     b"/root/.cache",
     b"/var/cache/bazelw",
@@ -27,33 +39,53 @@ BUILD_PATHS = [
 ]
 
 
+def record_paths(record: bytes) -> List[str]:
+    """The file paths a RECORD lists, relative to site-packages."""
+    return [row[0] for row in csv.reader(io.StringIO(record.decode("utf-8"))) if row]
+
+
 class ThirdPartyLayerTest(unittest.TestCase):
-    """Checks //python/layers:third_party."""
+    """Checks the third-party layer against the lock."""
 
     @classmethod
     def setUpClass(cls) -> None:
         cls.layer = Layer(LAYER)
+        cls.dist_infos = sorted({n.split("/")[len(SITE.split("/"))] for n in cls.layer.members
+                                 if n.startswith(SITE + "/") and ".dist-info" in n})
+        cls.drop = sorted(json.loads(Path(FILTER).read_text())["drop"])
 
-    def test_packages_present(self) -> None:
-        members = self.layer.members
-        for name in [
-            "gunicorn/__init__.py",
-            "gunicorn/__pycache__/__init__.cpython-311.pyc",
-            "gunicorn/workers/base.py",
-            "meinheld/__init__.py",
-            "meinheld/gmeinheld.py",
-            "meinheld/server.cpython-311-x86_64-linux-gnu.so",
-            "greenlet/__init__.py",
-            "greenlet/_greenlet.cpython-311-x86_64-linux-gnu.so",
-        ]:
-            self.assertIn(f"{SITE}/{name}", members)
-        dist_infos = {n.split("/")[4] for n in members if n.startswith(SITE + "/") and ".dist-info" in n}
-        self.assertEqual(
-            {d.split("-")[0] for d in dist_infos}, {"greenlet", "gunicorn", "meinheld"}, dist_infos
-        )
-        for dist_info in dist_infos:
-            for required in ("METADATA", "RECORD", "WHEEL"):
-                self.assertIn(f"{SITE}/{dist_info}/{required}", members)
+    def metadata(self, dist_info: str) -> Dict[str, str]:
+        """The METADATA fields of a dist-info directory of the layer."""
+        message = HeaderParser().parsestr(self.layer.data[f"{SITE}/{dist_info}/METADATA"].decode())
+        return {key: str(value) for key, value in message.items()}
+
+    def test_every_locked_package_and_nothing_else(self) -> None:
+        locked, problems = lockcheck.parse_lock(Path(LOCK).read_text(), LOCK)
+        self.assertEqual(problems, [])
+        self.assertTrue(locked)
+        found = {}
+        for dist_info in self.dist_infos:
+            fields = self.metadata(dist_info)
+            found[lockcheck.canonical_name(fields["Name"])] = fields["Version"]
+        self.assertEqual(found, {name: entry[0] for name, entry in locked.items()})
+
+    def test_every_dist_info_whole_and_every_recorded_file_present(self) -> None:
+        for dist_info in self.dist_infos:
+            with self.subTest(dist_info=dist_info):
+                for required in ("METADATA", "RECORD", "WHEEL"):
+                    self.assertIn(f"{SITE}/{dist_info}/{required}", self.layer.members)
+                for path in record_paths(self.layer.data[f"{SITE}/{dist_info}/RECORD"]):
+                    image_path = posixpath.normpath(f"/{SITE}/{path}")
+                    if path.startswith("../") or ".data/" in path or path.endswith(".pyc"):
+                        continue  # scripts and data outside site-packages; bytecode is rebuilt
+                    if any(fnmatch.fnmatchcase(image_path, glob) for glob in self.drop):
+                        self.assertNotIn(image_path[1:], self.layer.members, "the filter's drop kept it")
+                    else:
+                        self.assertIn(image_path[1:], self.layer.members)
+
+    def test_kit_launcher_present(self) -> None:
+        for name in ("__init__.py", "__main__.py", f"__pycache__/__main__.cpython-311.pyc"):
+            self.assertIn(f"{SITE}/{KIT_MODULE}/{name}", self.layer.members)
 
     def test_only_site_packages_content(self) -> None:
         for name, info in self.layer.members.items():

@@ -1,0 +1,47 @@
+"""//:sbom lists exactly the image's Debian packages and every locked requirement.
+
+Usage: sbom_test.py SBOM_JSON DEBIAN_LOCK_JSON REQUIREMENTS_LOCK
+"""
+
+import json
+import sys
+import unittest
+
+import lockcheck
+
+SBOM, DEBIAN_LOCK, REQUIREMENTS_LOCK = sys.argv[1:4]
+
+
+class ImageSbomTest(unittest.TestCase):
+    """The image's bill of materials against the two locks it is made from."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        with open(SBOM) as handle:
+            cls.packages = json.load(handle)["packages"]
+
+    def purls(self, kind: str) -> dict:
+        """{name: version} of the SBOM's packages whose purl is pkg:KIND/..."""
+        found = {}
+        for package in self.packages:
+            for ref in package["externalRefs"]:
+                if ref["referenceType"] == "purl" and ref["referenceLocator"].startswith(f"pkg:{kind}/"):
+                    found[package["name"]] = package["versionInfo"]
+        return found
+
+    def test_every_locked_requirement_with_its_version(self) -> None:
+        with open(REQUIREMENTS_LOCK) as handle:
+            locked, problems = lockcheck.parse_lock(handle.read(), REQUIREMENTS_LOCK)
+        self.assertEqual(problems, [])
+        listed = {lockcheck.canonical_name(n): v for n, v in self.purls("pypi").items()}
+        self.assertEqual(listed, {name: entry[0] for name, entry in locked.items()})
+
+    def test_every_image_deb_with_its_version(self) -> None:
+        with open(DEBIAN_LOCK) as handle:
+            lock = json.load(handle)
+        image = {p["name"]: p["version"] for p in lock["packages"] if "image" in p["sets"]}
+        self.assertEqual(self.purls("deb"), image)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1])
