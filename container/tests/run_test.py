@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -53,11 +54,14 @@ class RunTest(unittest.TestCase):
         return json.loads(result.stdout or "[]")
 
     def get(self, port: int, deadline: float, server: subprocess.Popen) -> int:
-        """Returns the status of GET / once the server answers, polling until DEADLINE."""
+        """Returns the status of GET / once the server answers (any status: the app's own
+        business), polling until DEADLINE."""
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
                     return response.status
+            except urllib.error.HTTPError as error:
+                return error.code
             except OSError:
                 self.assertIsNone(server.poll(), "//:run exited before serving")
                 self.assertLess(time.monotonic(), deadline, "//:run did not serve in time")
@@ -79,7 +83,7 @@ class RunTest(unittest.TestCase):
         server = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.addCleanup(self.kill, server)
 
-        self.assertEqual(self.get(port, time.monotonic() + START_TIMEOUT, server), 200)
+        self.assertIn(self.get(port, time.monotonic() + START_TIMEOUT, server) // 100, (2, 3, 4, 5))
         running = self.containers()
         self.assertEqual(len(running), 1, running)
         name = running[0]["Names"][0]

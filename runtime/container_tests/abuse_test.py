@@ -1,5 +1,6 @@
-"""Malformed and abusive requests against the real image: a 4xx or a closed connection, in
-bounded time, no worker lost, and a normal GET works after each."""
+"""Malformed and abusive requests against the real image (serving the kit's hello app): a
+4xx or a closed connection, in bounded time, no worker lost, and a normal GET works after
+each."""
 
 import re
 import socket
@@ -29,7 +30,8 @@ class Outcome(NamedTuple):
 def setUpModule() -> None:
     global STORE, CONTAINER
     STORE = harness.loaded_store()
-    CONTAINER = harness.Container(STORE, "abuse", {"WEB_CONCURRENCY": "2", "KEEP_ALIVE": str(KEEP_ALIVE)})
+    CONTAINER = harness.Container(STORE, "abuse", {"WEB_CONCURRENCY": "2", "KEEP_ALIVE": str(KEEP_ALIVE)},
+                                  hello=True)
     try:
         CONTAINER.run()
         CONTAINER.wait_ready()

@@ -1,4 +1,5 @@
-"""The real image, read-only in podman: serves, logs cleanly, stops gracefully, refuses /tmp."""
+"""The real image, read-only in podman, serving the kit's hello app: serves, logs cleanly,
+stops gracefully, refuses /tmp."""
 
 import os
 import random
@@ -53,7 +54,7 @@ class ServeTest(unittest.TestCase):
     """GET and HEAD on random targets, then the logs, at LOG_LEVEL=info with the access log."""
 
     def setUp(self) -> None:
-        self.container = harness.Container(STORE, "serve", {"LOG_LEVEL": "info", "ACCESS_LOG": "-"})
+        self.container = harness.Container(STORE, "serve", {"LOG_LEVEL": "info", "ACCESS_LOG": "-"}, hello=True)
         self.addCleanup(self.container.remove)
         self.container.run()
         self.container.wait_ready()
@@ -102,7 +103,7 @@ class GracefulStopTest(unittest.TestCase):
 
     def test_in_flight_requests_complete_and_exit_is_0(self) -> None:
         container = harness.Container(STORE, "term", {"GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
-                                                      "WEB_CONCURRENCY": "2"})
+                                                      "WEB_CONCURRENCY": "2"}, hello=True)
         self.addCleanup(container.remove)
         container.run()
         container.wait_ready()
@@ -183,7 +184,7 @@ class HeartbeatInTmpTest(unittest.TestCase):
     def run_to_exit(self, purpose: str, env: Dict[str, str], flags: List[str],
                     args: Sequence[str] = ()) -> harness.Container:
         """Runs a container that must exit by itself within 30 s."""
-        container = harness.Container(STORE, purpose, env, flags, args)
+        container = harness.Container(STORE, purpose, env, flags, args, hello=True)
         self.addCleanup(container.remove)
         container.run()
         self.assertNotEqual(container.wait_exit(timeout=30), 0, container.logs())

@@ -1,4 +1,5 @@
-"""The real image writes nothing outside /dev/shm and reads no Python source.
+"""The real image, serving the user's app, writes nothing outside /dev/shm and reads no
+Python source.
 
 The container is created and initialised (its first process waits in `runc init`, before
 the entrypoint), strace attaches to that process, then the container starts: the trace
@@ -77,7 +78,7 @@ class NoWriteTest(unittest.TestCase):
         body = b"b" * 614400  # above meinheld's 512,000-byte spool threshold
         status = harness.request(container.port, b"POST /upload HTTP/1.1\r\nHost: t\r\n"
                                  b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)[0]
-        self.assertEqual(status, 405)
+        self.assertIn(status // 100, (2, 3, 4, 5))  # the app's answer, whatever it is
         # SIGTERM to one worker: the master boots a replacement, traced from its fork.
         os.kill(workers[0], signal.SIGTERM)
         deadline = time.monotonic() + 15

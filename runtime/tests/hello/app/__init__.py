@@ -1,0 +1,1 @@
+"""The kit's own test app, served by the server's tests in place of the user's app."""
