@@ -1,6 +1,6 @@
 """//:image's layers are base, accounts, third-party, app, in this order, and editing the
-app changes only the last (//container/tests:image_edited_app is //:image's layers with
-an edited app/app/main.py).
+app changes only the last (//container/tests:image_edited_app is //:image with a module
+added to app/app).
 """
 
 from __future__ import annotations
@@ -44,12 +44,12 @@ class LayersTest(unittest.TestCase):
         rest = {key: value for key, value in self.image.manifest.items() if key not in ("layers", "config")}
         self.assertEqual({k: v for k, v in self.edited.manifest.items() if k not in ("layers", "config")}, rest)
 
-    def test_edited_app_layer_differs_in_main_only(self) -> None:
+    def test_edited_app_layer_differs_by_the_added_module_only(self) -> None:
         original, edited = self.image.layer_files(3), self.edited.layer_files(3)
-        self.assertEqual(sorted(edited), sorted(original))
-        self.assertEqual(edited["app/app/main.py"], original["app/app/main.py"] + b"EDITED = True\n")
-        self.assertEqual(sorted(name for name in original if original[name] != edited[name]),
-                         ["app/app/__pycache__/main.cpython-311.pyc", "app/app/main.py"])
+        self.assertEqual(sorted(set(edited) - set(original)),
+                         ["app/app/__pycache__/zz_edited.cpython-311.pyc", "app/app/zz_edited.py"])
+        self.assertEqual(edited["app/app/zz_edited.py"], b"EDITED = True\n")
+        self.assertEqual({name: edited[name] for name in original}, original)
 
 
 if __name__ == "__main__":

@@ -112,8 +112,13 @@ class ModifiedCopyTest(unittest.TestCase):
         self.assert_reports("changed since the lock")
 
     def test_hand_edited_lock_version(self) -> None:
-        package, _, new = self.bump_first_pin(IMAGE.lock)
-        self.assert_reports(f"{package} is locked at {new}")
+        text = (self.copy / IMAGE.inputs[1]).read_text(encoding="utf-8")
+        pinned = re.search(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", text, re.MULTILINE)
+        self.assertIsNotNone(pinned, f"no pinned requirement in {IMAGE.inputs[1]}")
+        name = lockcheck.canonical_name(pinned.group(1))
+        entry = re.compile(r"^(%s==)(\S+)" % re.escape(name), re.MULTILINE | re.IGNORECASE)
+        self.edit(IMAGE.lock, lambda t: entry.sub(lambda m: m.group(1) + m.group(2) + "9", t, count=1))
+        self.assert_reports(f"{name} is locked at ")
 
     def test_entry_without_hash(self) -> None:
         self.edit(IMAGE.lock, lambda t: t + "not-hashed==1.0\n")

@@ -35,6 +35,7 @@ def setUpModule() -> None:
     try:
         CONTAINER.run()
         CONTAINER.wait_ready()
+        CONTAINER.wait_workers(2)
     except BaseException:
         STORE.close()
         raise

@@ -19,8 +19,6 @@ import security
 from image_layout import image_under_test
 
 IMAGE_TAG = "localhost/workload:test"
-# Where hello_app() mounts the kit's hello app, ahead of the image's own PYTHONPATH.
-HELLO_MOUNT = "/kit"
 STEP_TIMEOUT = 120.0
 START_TIMEOUT = 30.0
 
@@ -83,18 +81,16 @@ class Store:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def hello_app() -> Tuple[Dict[str, str], List[str]]:
-    """(env, podman flags) that serve the kit's hello app (runtime/tests/hello, $HELLO_APP)
-    instead of the user's: a read-only mount ahead of the image's PYTHONPATH."""
+def hello_app_flags() -> List[str]:
+    """podman flags that serve the kit's hello app (runtime/tests/hello, $HELLO_APP) instead
+    of the user's: a read-only mount over the image's app directory (its PYTHONPATH)."""
     package = Path(os.environ["HELLO_APP"]).resolve().parent
     copy = Path(tempfile.mkdtemp(prefix="hello-", dir=os.environ.get("TEST_TMPDIR")))
     shutil.copytree(package, copy / package.name)
     for path in [copy, *copy.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
-    copy.chmod(0o755)
     image_env = dict(item.split("=", 1) for item in image_under_test().config["config"]["Env"])
-    env = {"PYTHONPATH": ":".join(filter(None, [HELLO_MOUNT, image_env.get("PYTHONPATH")]))}
-    return env, ["--volume", f"{copy}:{HELLO_MOUNT}:ro"]
+    return ["--volume", f"{copy}:{image_env['PYTHONPATH']}:ro"]
 
 
 def loaded_store(infra_image: str = "") -> Store:
@@ -113,18 +109,15 @@ class Container:
 
     def __init__(self, store: Store, purpose: str, env: Optional[Dict[str, str]] = None,
                  flags: Sequence[str] = (), args: Sequence[str] = (), hello: bool = False) -> None:
-        """HELLO: serve the kit's hello app instead of the user's (see hello_app())."""
+        """HELLO: serve the kit's hello app instead of the user's (see hello_app_flags())."""
         self.store = store
         self.port = free_port()
         self.name = store.name(purpose)
         self.command = ["--name", self.name, "--network", "host", *security.podman_run_flags(),
                         "--env", "HOST=127.0.0.1", "--env", f"PORT={self.port}"]
-        env = dict(env or {})
         if hello:
-            hello_env, hello_flags = hello_app()
-            env.update(hello_env)
-            flags = [*hello_flags, *flags]
-        for key, value in sorted(env.items()):
+            flags = [*hello_app_flags(), *flags]
+        for key, value in sorted((env or {}).items()):
             self.command += ["--env", f"{key}={value}"]
         self.command += [*flags, IMAGE_TAG, *args]
 
@@ -182,6 +175,16 @@ class Container:
     def workers(self) -> List[int]:
         """Host PIDs of the master's children (the workers)."""
         return children(self.pid())
+
+    def wait_workers(self, count: int, timeout: float = START_TIMEOUT) -> List[int]:
+        """Waits until the master has COUNT workers (one may answer before the next forks)."""
+        deadline = time.monotonic() + timeout
+        while len(self.workers()) != count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: {len(self.workers())} workers, not {count}:\n"
+                                     + self.logs()[-3000:])
+            time.sleep(0.05)
+        return self.workers()
 
     def remove(self) -> None:
         """Removes the container (by name)."""
