@@ -1,4 +1,4 @@
-"""Resolves debian/packages.json against Debian's indexes into debian/packages.lock.json.
+"""Resolves debian/packages.json, then the user's requirements_debian.txt, into their locks.
 
 Reads the signed InRelease of every suite listed under "archives", verifies it with
 sqv against Debian's archive keyring, checks each Packages index against its
@@ -6,6 +6,11 @@ sha256 there, picks the newest version of every package across the suites, follo
 Pre-Depends and Depends (never Recommends) except into the "skip" list, and writes
 the lock: one entry per package with name, version, architecture, archive, path,
 sha256 and the sets that need it, sorted, so unchanged input gives the same bytes.
+
+The user's requirements_debian.txt ("image: PACKAGE" for a library the image needs,
+"build: PACKAGE" for headers or tools a requirement builds against) is then resolved
+against the base lock, whose versions stay as they are, into
+requirements_debian_lock.json: only what the base lock lacks.
 """
 
 import argparse
@@ -23,6 +28,11 @@ from typing import Dict, List, Optional, Set, Tuple
 import debversion
 
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.pgp"
+BASE_LOCK = "debian/packages.lock.json"
+USER_FILE = "requirements_debian.txt"
+USER_LOCK = "requirements_debian_lock.json"
+# The user's words for the lock's sets.
+USER_SETS = {"image": "image", "build": "sysroot"}
 
 
 class ResolveError(Exception):
@@ -100,6 +110,20 @@ class Archive:
             for provided in debversion.parse_depends(fields.get("Provides", "")):
                 self.providers.setdefault(provided[0].name, set()).add(name)
 
+    def pin(self, entries: List[dict]) -> None:
+        """Makes each locked entry the only candidate of its name, at its locked version.
+
+        Its dependencies are the index's, which must then hold the same version.
+        """
+        for entry in entries:
+            fields = self.candidates.get(entry["name"], {})
+            depends = {k: fields[k] for k in ("Pre-Depends", "Depends") if k in fields}
+            if fields.get("Version") != entry["version"]:
+                depends = {"Unknown": "locked at %s; the archive has %s" % (entry["version"], fields.get("Version", "none"))}
+            self.candidates[entry["name"]] = dict(depends, Package=entry["name"], Version=entry["version"],
+                                                  Architecture=entry["architecture"], Archive=entry["archive"],
+                                                  Filename=entry["path"], SHA256=entry["sha256"])
+
     def pick(self, alternative: debversion.Alternative) -> Optional[str]:
         """Returns the real package satisfying alternative, or None."""
         fields = self.candidates.get(alternative.name)
@@ -110,9 +134,14 @@ class Archive:
         return None
 
 
-def resolve(config: dict, archive: Archive) -> List[dict]:
-    """Returns the lock entries for config's sets, dependencies included."""
+def resolve(config: dict, archive: Archive, base: Optional[List[dict]] = None) -> List[dict]:
+    """Returns the lock entries for config's sets, dependencies included.
+
+    With base (the entries of a lock, pinned in archive), a package already in base for a
+    set is not followed again, and only entries base lacks (or lacks for a set) are returned.
+    """
     skip = set(config.get("skip", {}))
+    fixed = {entry["name"]: set(entry["sets"]) for entry in base or []}
     membership: Dict[str, Set[str]] = {}
     for set_name, roots in sorted(config["sets"].items()):
         queue = list(roots)
@@ -124,17 +153,24 @@ def resolve(config: dict, archive: Archive) -> List[dict]:
             if name not in archive.candidates:
                 raise ResolveError("unknown package %r (set %s or a dependency of it)" % (name, set_name))
             seen.add(name)
+            if set_name in fixed.get(name, ()):
+                continue
             fields = archive.candidates[name]
+            if "Unknown" in fields:
+                raise ResolveError("%s is %s: refresh the base lock first (./bazelw run //debian:lock)" % (name, fields["Unknown"]))
             field = ", ".join(filter(None, (fields.get("Pre-Depends"), fields.get("Depends"))))
             for clause in debversion.parse_depends(field):
                 if any(alt.name in seen or alt.name in skip for alt in clause):
                     continue
                 picked = next(filter(None, map(archive.pick, clause)), None)
                 if picked is None:
-                    raise ResolveError("%s depends on %s, which no suite provides" % (name, " | ".join(a.name for a in clause)))
+                    wanted = " | ".join(a.name + (" (%s %s)" % (a.relation, a.version) if a.relation else "") for a in clause)
+                    have = ", ".join("%s %s" % (a.name, archive.candidates[a.name]["Version"]) for a in clause if a.name in archive.candidates)
+                    raise ResolveError("%s depends on %s, which %s" % (name, wanted, ("the lock and the suites have only " + have) if have else "no suite provides"))
                 queue.append(picked)
         for name in seen:
-            membership.setdefault(name, set()).add(set_name)
+            if set_name not in fixed.get(name, ()):
+                membership.setdefault(name, set()).add(set_name)
     entries = []
     for name in sorted(membership):
         fields = archive.candidates[name]
@@ -145,7 +181,7 @@ def resolve(config: dict, archive: Archive) -> List[dict]:
             "archive": fields["Archive"],
             "path": fields["Filename"],
             "sha256": fields["SHA256"],
-            "sets": sorted(membership[name]),
+            "sets": sorted(membership[name] | fixed.get(name, set())),
         })
     return entries
 
@@ -164,22 +200,72 @@ def render(document: dict) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def lock(config: dict, mirrors: Dict[str, str], keyring: str) -> dict:
-    """Downloads the indexes named by config and returns the lock document."""
+def read_archive(config: dict, mirrors: Dict[str, str], keyring: str) -> Archive:
+    """Downloads and checks the indexes named by config."""
     archive = Archive()
     for archive_name, suites in sorted(config["archives"].items()):
         for suite in suites:
             print("resolve: reading %s (%s)" % (suite, archive_name), file=sys.stderr)
             text = packages_index(mirrors[archive_name], suite, config["architecture"], keyring)
             archive.add(archive_name, parse_index(text))
-    return lock_document(config, archive)
+    return archive
+
+
+def read_user_packages(text: str) -> Dict[str, List[str]]:
+    """The lock sets asked for by requirements_debian.txt ("image: NAME", "build: NAME")."""
+    sets: Dict[str, List[str]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        kind, _, name = (part.strip() for part in line.partition(":"))
+        if kind not in USER_SETS or not name or " " in name:
+            raise ResolveError("%s:%d: expected 'image: PACKAGE' or 'build: PACKAGE', not %r" % (USER_FILE, number, line))
+        sets.setdefault(USER_SETS[kind], []).append(name)
+    return sets
+
+
+def user_inputs_sha256(user_text: bytes, base_text: bytes) -> str:
+    """sha256 over requirements_debian.txt and the base lock it was resolved against."""
+    digest = hashlib.sha256()
+    for data in (user_text, base_text):
+        digest.update(b"%d\0" % len(data))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def user_lock_document(config: dict, archive: Archive, base: dict, user_text: bytes, base_text: bytes) -> dict:
+    """The user lock: what requirements_debian.txt needs beyond the base lock."""
+    archive.pin(base["packages"])
+    sets = read_user_packages(user_text.decode("utf-8"))
+    entries = resolve(dict(config, sets=sets), archive, base["packages"]) if sets else []
+    return {"inputs_sha256": user_inputs_sha256(user_text, base_text), "packages": entries}
+
+
+def user_lock_is_current(workspace: Path) -> bool:
+    """Whether requirements_debian_lock.json was made from the current inputs."""
+    try:
+        recorded = json.loads((workspace / USER_LOCK).read_text())["inputs_sha256"]
+        current = user_inputs_sha256((workspace / USER_FILE).read_bytes(), (workspace / BASE_LOCK).read_bytes())
+    except (OSError, ValueError, KeyError):
+        return False
+    return recorded == current
+
+
+def lock_user_packages(workspace: Path, config: dict, archive: Archive) -> int:
+    """Writes the user lock for the workspace's files; returns how many entries it has."""
+    base_text, user_text = (workspace / BASE_LOCK).read_bytes(), (workspace / USER_FILE).read_bytes()
+    document = user_lock_document(config, archive, json.loads(base_text), user_text, base_text)
+    (workspace / USER_LOCK).write_text(render(document))
+    return len(document["packages"])
 
 
 def main(argv: List[str]) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n", 2)[2],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="debian/packages.json", help="package sets (default: %(default)s)")
-    parser.add_argument("--out", default="debian/packages.lock.json", help="lock to write (default: %(default)s)")
+    parser.add_argument("--out", default=BASE_LOCK, help="lock to write (default: %(default)s)")
     parser.add_argument("--mirror", default=os.environ.get("DEBIAN_MIRROR"), help="Debian archive URL (default: $DEBIAN_MIRROR)")
     parser.add_argument("--security-mirror", default=os.environ.get("DEBIAN_SECURITY_MIRROR"), help="Debian security archive URL (default: $DEBIAN_SECURITY_MIRROR)")
     parser.add_argument("--keyring", default=KEYRING, help="keyring that signs the archives (default: %(default)s)")
@@ -189,13 +275,17 @@ def main(argv: List[str]) -> int:
         if not args.mirror or not args.security_mirror:
             raise ResolveError("no mirror: pass --mirror and --security-mirror (./bazelw sets them)")
         config = json.loads((workspace / args.config).read_text())
-        document = lock(config, {"main": args.mirror.rstrip("/"), "security": args.security_mirror.rstrip("/")}, args.keyring)
+        mirrors = {"main": args.mirror.rstrip("/"), "security": args.security_mirror.rstrip("/")}
+        archive = read_archive(config, mirrors, args.keyring)
+        document = lock_document(config, archive)
+        (workspace / args.out).write_text(render(document))
+        print("resolve: wrote %d packages to %s" % (len(document["packages"]), args.out), file=sys.stderr)
+        if args.out == BASE_LOCK:
+            count = lock_user_packages(workspace, config, archive)
+            print("resolve: wrote %d packages to %s" % (count, USER_LOCK), file=sys.stderr)
     except (ResolveError, OSError, KeyError, ValueError) as error:
         print("resolve: %s" % error, file=sys.stderr)
         return 1
-    out = workspace / args.out
-    out.write_text(render(document))
-    print("resolve: wrote %d packages to %s" % (len(document["packages"]), args.out), file=sys.stderr)
     return 0
 
 

@@ -1,6 +1,7 @@
 """The resolver, run offline on fixture Packages indexes: same input, same bytes; clear errors."""
 
 import copy
+import os
 import unittest
 from pathlib import Path
 
@@ -49,6 +50,48 @@ class LockTest(unittest.TestCase):
         config["skip"] = {}
         with self.assertRaisesRegex(resolve.ResolveError, "app depends on debconf, which no suite provides"):
             resolve.lock_document(config, archive())
+
+
+BASE_CONFIG = dict(CONFIG, sets={"image": ["libc6"]})
+
+
+def user_lock(text: str) -> dict:
+    """The user lock of TEXT (a requirements_debian.txt) against a base of libc6 alone."""
+    base = resolve.lock_document(copy.deepcopy(BASE_CONFIG), archive())
+    return resolve.user_lock_document(copy.deepcopy(BASE_CONFIG), archive(), base, text.encode(), b"base")
+
+
+class UserLockTest(unittest.TestCase):
+    """requirements_debian.txt resolved against a base lock that stays as it is."""
+
+    def test_only_what_the_base_lacks_with_the_users_sets(self) -> None:
+        entries = {e["name"]: e for e in user_lock("build: libfoo-dev  # headers\nimage: libfoo1\n")["packages"]}
+        self.assertEqual(sorted(entries), ["libc6", "libfoo-dev", "libfoo1"])
+        self.assertEqual(entries["libfoo-dev"]["sets"], ["sysroot"])
+        self.assertEqual(entries["libfoo1"]["sets"], ["image", "sysroot"])
+        # libc6 is the base's, at the base's version, now needed by the sysroot too.
+        self.assertEqual((entries["libc6"]["version"], entries["libc6"]["sets"]), ("2.36-9+deb12u1", ["image", "sysroot"]))
+
+    def test_nothing_asked_nothing_locked(self) -> None:
+        self.assertEqual(user_lock("# nothing\n")["packages"], [])
+
+    def test_a_dependency_newer_than_the_base_is_named(self) -> None:
+        with self.assertRaisesRegex(resolve.ResolveError, r"libbar2 depends on libc6 \(>= 2.37\), which the lock "
+                                    r"and the suites have only libc6 2.36-9\+deb12u1"):
+            user_lock("image: libbar2\n")
+
+    def test_a_bad_line_is_named(self) -> None:
+        with self.assertRaisesRegex(resolve.ResolveError, r"^requirements_debian.txt:2: expected 'image: PACKAGE'"):
+            user_lock("image: libfoo1\nlibfoo-dev\n")
+
+    def test_an_unknown_package_is_named(self) -> None:
+        with self.assertRaisesRegex(resolve.ResolveError, "unknown package 'libnope'"):
+            user_lock("image: libnope\n")
+
+    def test_the_committed_user_lock_is_current(self) -> None:
+        workspace = Path(os.environ["TEST_SRCDIR"], os.environ["TEST_WORKSPACE"])
+        self.assertTrue(resolve.user_lock_is_current(workspace),
+                        "%s is stale: run ./bazelw run //:requirements.update" % resolve.USER_LOCK)
 
 
 if __name__ == "__main__":

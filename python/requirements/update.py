@@ -4,12 +4,14 @@ Writes requirements_lock.txt (requirements.txt with the server's runtime/require
 everything the image holds) and requirements_test_lock.txt (what requirements_test.txt
 adds for the tests), each with ``uv pip compile --generate-hashes`` for the image's
 Python on x86_64 manylinux, and a first line recording the sha256 of its sources, which
-//python/requirements:lock_test compares. A lock whose sources did not change is left
+//python/requirements:lock_test compares; then requirements_debian_lock.json, the Debian
+packages requirements_debian.txt names, resolved against the base's lock. A lock whose sources did not change is left
 as it is, so running it twice changes nothing; a lock that is rewritten keeps the
 versions it had wherever its sources allow them (--upgrade takes the newest instead).
 """
 
 import argparse
+import json
 import os
 import re
 import stat
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import lockcheck
+import resolve
 
 PYTHON_VERSION = "3.11"
 PYTHON_PLATFORM = "x86_64-manylinux_2_28"
@@ -126,6 +129,23 @@ def update(uv: Path, workspace: Path, upgrade: bool = False) -> List[str]:
     return written
 
 
+def update_debian(workspace: Path) -> List[str]:
+    """Re-resolve requirements_debian_lock.json if it is stale; return it if written."""
+    if resolve.user_lock_is_current(workspace):
+        return []
+    print(f"update.py: resolving {resolve.USER_LOCK} from {resolve.USER_FILE}", file=sys.stderr, flush=True)
+    mirrors = {"main": os.environ.get("DEBIAN_MIRROR", ""), "security": os.environ.get("DEBIAN_SECURITY_MIRROR", "")}
+    if not all(mirrors.values()):
+        raise UpdateError("no Debian mirror: run it through ./bazelw, which sets DEBIAN_MIRROR")
+    try:
+        config = json.loads((workspace / "debian/packages.json").read_text())
+        archive = resolve.read_archive(config, {k: v.rstrip("/") for k, v in mirrors.items()}, resolve.KEYRING)
+        resolve.lock_user_packages(workspace, config, archive)
+    except (resolve.ResolveError, OSError, ValueError, KeyError) as error:
+        raise UpdateError(str(error)) from None
+    return [resolve.USER_LOCK]
+
+
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -155,7 +175,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise UpdateError("missing {} in {} (an empty file is fine)".format(", ".join(missing), workspace))
         with tempfile.TemporaryDirectory(prefix="uv.") as scratch:
             uv = extract_uv(args.uv_wheel.resolve(), Path(scratch)) if args.uv_wheel else args.uv
-            written = update(uv, workspace, args.upgrade)
+            written = update(uv, workspace, args.upgrade) + update_debian(workspace)
     except UpdateError as error:
         print(f"update.py: error: {error}", file=sys.stderr)
         return 1
