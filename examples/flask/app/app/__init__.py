@@ -1,0 +1,3 @@
+"""A Flask workload for the starter kit."""
+
+__version__ = "1.0.0"
