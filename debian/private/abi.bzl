@@ -2,7 +2,7 @@
 
 load("@rules_python//python:defs.bzl", "py_test")
 
-def abi_check_test(name, layers, only = [], **kwargs):
+def abi_check_test(name, layers, only = [], debs = [], **kwargs):
     """Fails if an ELF file in layers lacks a library, its interpreter or a symbol version.
 
     Args:
@@ -10,14 +10,20 @@ def abi_check_test(name, layers, only = [], **kwargs):
       layers: the image's layers (tar files or directories), bottom first.
       only: check only ELF files below these image paths (libraries still resolve in
         every layer), e.g. ["/usr/lib/python3/dist-packages"].
+      debs: .deb files that may ship a missing library, so a failure can name the package
+        to add (e.g. every locked package, @debian12//:all_debs).
       **kwargs: passed to py_test (tags, size...).
     """
     py_test(
         name = name,
         srcs = ["//debian/tools:abi_check.py"],
         main = "//debian/tools:abi_check.py",
-        args = ["$(rootpaths %s)" % layer for layer in layers] + ["--only=%s" % path for path in only],
-        data = layers,
-        deps = ["//debian/tools:elf"],
+        args = ["$(rootpaths %s)" % layer for layer in layers] + ["--only=%s" % path for path in only] +
+               (["--deb"] + ["$(rootpaths %s)" % deb for deb in debs] if debs else []),
+        data = layers + debs,
+        deps = [
+            "//debian/tools:debfile",
+            "//debian/tools:elf",
+        ],
         **kwargs
     )

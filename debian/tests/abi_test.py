@@ -1,8 +1,10 @@
 """The ABI checker on the real base (passes, glibc 2.36 at most) and on a glibc 2.38 binary (fails).
 
-Usage: abi_test.py BASE_TAR FIXTURE
+Usage: abi_test.py BASE_TAR FIXTURE NEEDS_LIBPYTHON LIBPYTHON_DEB
 FIXTURE is a program compiled by the build root's gcc, which binds
-__isoc23_strtol@GLIBC_2.38; the Debian 12 base must reject it.
+__isoc23_strtol@GLIBC_2.38; the Debian 12 base must reject it, naming the symbol and,
+when a wheel installed it, the wheel. NEEDS_LIBPYTHON is a shared object needing
+libpython3.11.so.1.0, which LIBPYTHON_DEB (a locked .deb) ships and the base lacks.
 """
 
 import os
@@ -14,8 +16,8 @@ import unittest
 import abi_check
 import elf
 
-BASE, FIXTURE = sys.argv[1:3]
-del sys.argv[1:3]
+BASE, FIXTURE, NEEDS_LIBPYTHON, LIBPYTHON_DEB = sys.argv[1:5]
+del sys.argv[1:5]
 
 
 class AbiTest(unittest.TestCase):
@@ -43,8 +45,41 @@ class AbiTest(unittest.TestCase):
             shutil.copy(FIXTURE, os.path.join(tree, "usr/local/bin/strtol"))
             report = abi_check.check_image(abi_check.load([BASE, tree]), ["/usr/local/bin"])
             self.assertEqual(report.checked, 1)
-            self.assertIn("/usr/local/bin/strtol: needs GLIBC_2.38 from libc.so.6, which provides up to GLIBC_2.36", report.problems)
+            self.assertIn("/usr/local/bin/strtol: needs GLIBC_2.38 from libc.so.6 (for __isoc23_strtol), "
+                          "which provides up to GLIBC_2.36", report.problems)
             self.assertEqual(abi_check.main([BASE, tree, "--only", "/usr/local/bin"]), 1)
+        finally:
+            shutil.rmtree(tree)
+
+    def test_a_wheels_file_names_the_wheel(self) -> None:
+        tree = tempfile.mkdtemp()
+        try:
+            site = os.path.join(tree, "usr/lib/python3/dist-packages")
+            os.makedirs(os.path.join(site, "fastthing"))
+            os.makedirs(os.path.join(site, "fastthing-2.1.dist-info"))
+            shutil.copy(FIXTURE, os.path.join(site, "fastthing/_speedups.so"))
+            with open(os.path.join(site, "fastthing-2.1.dist-info/METADATA"), "w") as metadata:
+                metadata.write("Metadata-Version: 2.1\nName: fastthing\nVersion: 2.1\n")
+            with open(os.path.join(site, "fastthing-2.1.dist-info/RECORD"), "w") as record:
+                record.write("fastthing/_speedups.so,sha256=x,1\nfastthing-2.1.dist-info/METADATA,,\n")
+            report = abi_check.check_image(abi_check.load([BASE, tree]), ["/usr/lib/python3/dist-packages"])
+            self.assertEqual(report.problems, [
+                "/usr/lib/python3/dist-packages/fastthing/_speedups.so (fastthing 2.1): needs GLIBC_2.38 from "
+                "libc.so.6 (for __isoc23_strtol), which provides up to GLIBC_2.36; the wheel needs a newer system "
+                "than the image: pin another version of fastthing in requirements.txt"])
+        finally:
+            shutil.rmtree(tree)
+
+    def test_a_missing_library_names_the_package_that_ships_it(self) -> None:
+        tree = tempfile.mkdtemp()
+        try:
+            os.makedirs(os.path.join(tree, "opt"))
+            shutil.copy(NEEDS_LIBPYTHON, os.path.join(tree, "opt/ext.so"))
+            report = abi_check.check_image(abi_check.load([BASE, tree]), ["/opt"], [LIBPYTHON_DEB])
+            self.assertIn(
+                "/opt/ext.so: needs libpython3.11.so.1.0, which is not in the image; Debian's libpython3.11 ships "
+                "it: add 'image: libpython3.11' to requirements_debian.txt, then run ./bazelw run //:requirements.update",
+                report.problems)
         finally:
             shutil.rmtree(tree)
 

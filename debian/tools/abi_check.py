@@ -9,19 +9,28 @@ whiteouts honoured), for every ELF executable and shared object it checks that:
     defined by the library found.
 It prints one line per problem and exits 1 if there is any; --report prints, per
 library, the newest version any file needs from it (e.g. libc.so.6 GLIBC_2.34).
+A problem names the Python distribution that installed the file (from the
+*.dist-info/RECORD files in the image) and the symbols a missing version is needed for;
+for a missing library, the --deb packages (e.g. every locked .deb) that ship it.
 """
 
 import argparse
+import csv
+import io
 import os
 import posixpath
 import re
 import sys
 import tarfile
+from email.parser import HeaderParser
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
+from debfile import DebError, read_deb
 from elf import EM_X86_64, ElfError, ElfInfo, is_elf, parse
 
+USER_FILE = "requirements_debian.txt"
+UPDATE_COMMAND = "./bazelw run //:requirements.update"
 DEFAULT_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib", "/lib64", "/usr/lib64")
 MAX_LINKS = 40
 
@@ -129,6 +138,35 @@ class Image:
         return resolved if resolved and self.nodes[resolved].kind == "file" else None
 
 
+def distribution_owners(image: Image) -> Dict[str, str]:
+    """Image path -> "NAME VERSION" of the Python distribution whose RECORD lists it."""
+    owners: Dict[str, str] = {}
+    for path in sorted(image.nodes):
+        if not path.endswith(".dist-info/RECORD") or image.nodes[path].kind != "file":
+            continue
+        directory = posixpath.dirname(path)
+        metadata = image.file(directory + "/METADATA")
+        fields = HeaderParser().parsestr(image.nodes[metadata].read().decode("utf-8", "replace")) if metadata else {}
+        owner = "%s %s" % (fields.get("Name", posixpath.basename(directory)), fields.get("Version", "?"))
+        for row in csv.reader(io.StringIO(image.nodes[path].read().decode("utf-8", "replace"))):
+            if row:
+                owners[posixpath.normpath(posixpath.join(posixpath.dirname(directory), row[0]))] = owner
+    return owners
+
+
+def shipping_debs(debs: List[str], library: str) -> List[str]:
+    """Names of the packages among DEBS (paths of .deb files) that ship LIBRARY in a library directory."""
+    found = []
+    for path in debs:
+        deb = read_deb(path)
+        for info, _ in deb.members():
+            name = "/" + info.name.lstrip("./")
+            if posixpath.basename(name) == library and posixpath.dirname(name) in DEFAULT_DIRS:
+                found.append(deb.name)
+                break
+    return sorted(set(found))
+
+
 @dataclass
 class Report:
     """Problems found, and the newest version needed per library."""
@@ -213,13 +251,17 @@ class Checker:
             defined = self.info(library).version_defs
             if version not in defined:
                 newest = max((v for v in defined if v.split("_")[0] == version.split("_")[0]), key=version_key, default="none")
-                problems.append("%s: needs %s from %s, which provides up to %s" % (path, version, library_name, newest))
+                symbols = info.version_symbols.get(version, [])
+                used = " (for %s)" % ", ".join(sorted(symbols)[:3] + (["..."] if len(symbols) > 3 else [])) if symbols else ""
+                problems.append("%s: needs %s from %s%s, which provides up to %s" % (path, version, library_name, used, newest))
         return problems, needs
 
 
-def check_image(image: Image, prefixes: List[str]) -> Report:
-    """Checks every ELF file of image (only below prefixes, if given)."""
+def check_image(image: Image, prefixes: List[str], debs: Optional[List[str]] = None) -> Report:
+    """Checks every ELF file of image (only below prefixes, if given); DEBS: .deb files to
+    name the package that ships a missing library."""
     checker = Checker(image)
+    owners = distribution_owners(image)
     problems: List[str] = []
     newest: Dict[str, str] = {}
     checked = 0
@@ -229,11 +271,27 @@ def check_image(image: Image, prefixes: List[str]) -> Report:
         checked += 1
         checker.cache[path] = info
         found, needs = checker.check(path, info)
-        problems.extend(found)
+        owner = " (%s)" % owners[path] if path in owners else ""
+        problems.extend(explain(problem.replace(path + ":", path + owner + ":", 1), debs or [], owner)
+                        for problem in found)
         for library, version in needs:
             if library not in newest or version_key(version) > version_key(newest[library]):
                 newest[library] = version
     return Report(problems, newest, checked)
+
+
+def explain(problem: str, debs: List[str], owner: str) -> str:
+    """PROBLEM with what to do about it, where that is known."""
+    missing = re.search(r": needs (\S+), which is not in the image$", problem)
+    if missing:
+        packages = shipping_debs(debs, missing.group(1))
+        if packages:
+            return "%s; Debian's %s ships it: add 'image: %s' to %s, then run %s" % (
+                problem, " or ".join(packages), packages[0], USER_FILE, UPDATE_COMMAND)
+    elif owner and " which provides up to " in problem:
+        return "%s; the wheel needs a newer system than the image: pin another version of %s in requirements.txt" % (
+            problem, owner.strip(" ()").rsplit(" ", 1)[0])
+    return problem
 
 
 def load(layers: List[str]) -> Image:
@@ -258,10 +316,11 @@ def main(argv: List[str]) -> int:
     parser.add_argument("layers", nargs="+", help="the image's layers, bottom first: tar files or directories")
     parser.add_argument("--only", action="append", default=[], metavar="PATH", help="check only ELF files below PATH (e.g. /usr/lib/python3/dist-packages); libraries still resolve in the whole image")
     parser.add_argument("--report", action="store_true", help="print the newest version needed from each library")
+    parser.add_argument("--deb", action="extend", nargs="+", default=[], help=".deb files that may ship a missing library (to name it)")
     args = parser.parse_args(argv)
     try:
-        report = check_image(load(args.layers), args.only)
-    except (CheckError, OSError) as error:
+        report = check_image(load(args.layers), args.only, args.deb)
+    except (CheckError, DebError, OSError) as error:
         print("abi_check: %s" % error, file=sys.stderr)
         return 1
     for problem in report.problems:

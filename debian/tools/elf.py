@@ -3,7 +3,8 @@
 Reads what the dynamic loader reads: PT_INTERP, and from PT_DYNAMIC the DT_NEEDED,
 DT_SONAME, DT_RPATH/DT_RUNPATH strings, the version needs (DT_VERNEED: which library
 must define which version, e.g. libc.so.6 GLIBC_2.38) and the version definitions
-(DT_VERDEF: what a library itself provides).
+(DT_VERDEF: what a library itself provides); and, from the section headers when the
+file has them, which undefined symbols need each version (.dynsym with .gnu.version).
 """
 
 import struct
@@ -15,6 +16,7 @@ EM_X86_64 = 62
 PT_LOAD, PT_DYNAMIC, PT_INTERP = 1, 2, 3
 DT_NEEDED, DT_STRTAB, DT_STRSZ, DT_SONAME, DT_RPATH, DT_RUNPATH = 1, 5, 10, 14, 15, 29
 DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFC, 0x6FFFFFFD, 0x6FFFFFFE, 0x6FFFFFFF
+SHT_DYNSYM, SHT_GNU_VERSYM = 11, 0x6FFFFFFF
 VER_FLG_WEAK = 2
 
 
@@ -35,6 +37,8 @@ class ElfInfo:
     # (library file name, version name, weak) per DT_VERNEED entry
     version_needs: List[Tuple[str, str, bool]] = field(default_factory=list)
     version_defs: Set[str] = field(default_factory=set)
+    # version name -> the undefined symbols bound to it (e.g. GLIBC_2.38 -> [__isoc23_strtol])
+    version_symbols: Dict[str, List[str]] = field(default_factory=dict)
 
 
 def is_elf(data: bytes) -> bool:
@@ -73,12 +77,42 @@ def parse(data: bytes) -> ElfInfo:
         elif p_type == PT_INTERP:
             info.interpreter = data[p_offset:p_offset + p_filesz].rstrip(b"\0").decode()
     if dynamic is not None:
-        _read_dynamic(data, dynamic, loads, info)
+        indexes = _read_dynamic(data, dynamic, loads, info)
+        _read_version_symbols(data, indexes, info)
     return info
 
 
-def _read_dynamic(data: bytes, dynamic: Tuple[int, int], loads: List[Tuple[int, int, int]], info: ElfInfo) -> None:
-    """Fills info from the PT_DYNAMIC segment."""
+def _read_version_symbols(data: bytes, indexes: Dict[int, str], info: ElfInfo) -> None:
+    """Fills info.version_symbols from .dynsym and .gnu.version (INDEXES: needed version index -> name)."""
+    shoff, = struct.unpack_from("<Q", data, 40)
+    shentsize, shnum = struct.unpack_from("<HH", data, 58)
+    if not shoff or not indexes:
+        return
+    sections = {}
+    try:
+        for index in range(shnum):
+            _, sh_type, _, _, sh_offset, sh_size, sh_link, _, _, sh_entsize = struct.unpack_from(
+                "<IIQQQQIIQQ", data, shoff + index * shentsize)
+            sections[index] = (sh_type, sh_offset, sh_size, sh_link, sh_entsize)
+    except struct.error:
+        return  # stripped or truncated section headers: the loader does not need them
+    dynsym = next((s for s in sections.values() if s[0] == SHT_DYNSYM), None)
+    versym = next((s for s in sections.values() if s[0] == SHT_GNU_VERSYM), None)
+    if dynsym is None or versym is None or dynsym[3] not in sections or not dynsym[4]:
+        return
+    strtab = sections[dynsym[3]]
+    strings = data[strtab[1]:strtab[1] + strtab[2]]
+    for number in range(dynsym[2] // dynsym[4]):
+        st_name, _, _, st_shndx = struct.unpack_from("<IBBH", data, dynsym[1] + number * dynsym[4])
+        version, = struct.unpack_from("<H", data, versym[1] + number * 2)
+        name = indexes.get(version & 0x7FFF)
+        if st_shndx == 0 and name and st_name:
+            info.version_symbols.setdefault(name, []).append(_cstring(strings, st_name))
+
+
+def _read_dynamic(data: bytes, dynamic: Tuple[int, int], loads: List[Tuple[int, int, int]],
+                  info: ElfInfo) -> Dict[int, str]:
+    """Fills info from the PT_DYNAMIC segment; returns each needed version's index -> name."""
 
     def offset_of(vaddr: int) -> int:
         for start, offset, size in loads:
@@ -93,8 +127,9 @@ def _read_dynamic(data: bytes, dynamic: Tuple[int, int], loads: List[Tuple[int, 
         if tag == 0:
             break
         tags.setdefault(tag, []).append(value)
+    indexes: Dict[int, str] = {}
     if DT_STRTAB not in tags:
-        return
+        return indexes
     strtab = offset_of(tags[DT_STRTAB][0])
     strings = data[strtab:strtab + tags.get(DT_STRSZ, [len(data) - strtab])[0]]
     info.needed = [_cstring(strings, v) for v in tags.get(DT_NEEDED, [])]
@@ -108,8 +143,9 @@ def _read_dynamic(data: bytes, dynamic: Tuple[int, int], loads: List[Tuple[int, 
             library = _cstring(strings, file_name)
             aux_position = position + aux
             for _ in range(count):
-                _, flags, _, name, aux_next = struct.unpack_from("<IHHII", data, aux_position)
+                _, flags, other, name, aux_next = struct.unpack_from("<IHHII", data, aux_position)
                 info.version_needs.append((library, _cstring(strings, name), bool(flags & VER_FLG_WEAK)))
+                indexes[other] = _cstring(strings, name)
                 aux_position += aux_next
             position += following
     if DT_VERDEF in tags:
@@ -120,3 +156,4 @@ def _read_dynamic(data: bytes, dynamic: Tuple[int, int], loads: List[Tuple[int, 
                 name, = struct.unpack_from("<I", data, position + aux)
                 info.version_defs.add(_cstring(strings, name))
             position += following
+    return indexes

@@ -1,0 +1,92 @@
+"""build_hint.py on real failures: the sysroot's compiler missing a header, a setup.py
+missing a program, and Debian's real Contents index naming the packages to add.
+
+Usage: build_hint_test.py CC (the sysroot's compiler wrapper, @debian12//:cc);
+$DEBIAN_MIRROR is the Debian archive (./bazelw sets it; .bazelrc passes it to tests).
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+import build_hint
+
+CC = sys.argv[1]
+SUITE = "bookworm"
+MIRROR = os.environ.get("DEBIAN_MIRROR", "").rstrip("/")
+
+
+def compile_output(source: str) -> str:
+    """What the sysroot's compiler says about SOURCE (which must fail)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch, "ext.c")
+        path.write_text(source)
+        done = subprocess.run([CC, "-c", str(path), "-o", str(path.with_suffix(".o"))],
+                              capture_output=True, text=True, check=False)
+    assert done.returncode != 0, "the compile was expected to fail"
+    return done.stdout + done.stderr
+
+
+class FindMissingTest(unittest.TestCase):
+    """What a failed build lacks, read from its output."""
+
+    def test_a_header_the_sysroot_lacks(self) -> None:
+        missing = build_hint.find_missing(compile_output("#include <libpq-fe.h>\nint x;\n"))
+        self.assertEqual(missing.what, "the header libpq-fe.h")
+
+    def test_a_program_setup_py_looks_for(self) -> None:
+        missing = build_hint.find_missing("Error: pg_config executable not found.\n")
+        self.assertEqual(missing.what, "the program pg_config")
+
+    def test_a_library_the_linker_lacks(self) -> None:
+        missing = build_hint.find_missing("/usr/bin/ld: cannot find -lmariadb: No such file or directory\n")
+        self.assertEqual(missing.what, "the library libmariadb")
+
+    def test_nothing_recognised(self) -> None:
+        self.assertIsNone(build_hint.find_missing("error: invalid command 'bdist_wheel'\n"))
+
+
+class HintTest(unittest.TestCase):
+    """The line, from Debian's real indexes."""
+
+    def setUp(self) -> None:
+        self.assertTrue(MIRROR, "DEBIAN_MIRROR is not set (run the tests through ./bazelw)")
+
+    def test_a_missing_header_names_the_dev_package_and_its_library(self) -> None:
+        line = build_hint.hint(compile_output("#include <libpq-fe.h>\n"),
+                               ["pip", "--requirement", "psycopg2==2.9.10 --hash=sha256:00"], MIRROR, SUITE)
+        self.assertEqual(line, "error: psycopg2==2.9.10 builds from source and needs the header libpq-fe.h, which "
+                               "Debian's libpq-dev ships: add 'build: libpq-dev' and 'image: libpq5' (the library it "
+                               "loads at run time) to requirements_debian.txt, then run ./bazelw run "
+                               "//:requirements.update")
+
+    def test_a_missing_program_names_its_package(self) -> None:
+        line = build_hint.hint("Error: pg_config executable not found.\n", ["pip"], MIRROR, SUITE)
+        self.assertIn("needs the program pg_config, which Debian's libpq-dev ships", line)
+
+
+class MainTest(unittest.TestCase):
+    """The wrapper passes output and status through and adds the line on failure."""
+
+    def run_main(self, script: str) -> subprocess.CompletedProcess:
+        env = dict(os.environ, DEBIAN_SUITE=SUITE)
+        return subprocess.run([sys.executable, build_hint.__file__, "sh", "-c", script], env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+
+    def test_success_is_untouched(self) -> None:
+        done = self.run_main("echo out; echo err >&2")
+        self.assertEqual((done.returncode, done.stdout, done.stderr), (0, "out\n", "err\n"))
+
+    def test_failure_keeps_its_status_and_gains_the_line(self) -> None:
+        done = self.run_main("echo 'fatal error: libpq-fe.h: No such file or directory' >&2; exit 3")
+        self.assertEqual(done.returncode, 3)
+        lines = done.stderr.splitlines()
+        self.assertEqual(lines[0], "fatal error: libpq-fe.h: No such file or directory")
+        self.assertTrue(lines[-1].startswith("error: a requirement builds from source and needs the header"), lines)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1])
