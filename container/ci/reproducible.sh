@@ -23,7 +23,7 @@ trap cleanup EXIT
   { changed d && git ls-files -z --others --exclude-standard; } |
     tar --null -T - -cf - | tar -xf - --no-same-permissions -C "$work/checkout"
   cd "$work/checkout"
-  # An empty pip cache: wheels made from source (meinheld) are built again.
+  # An empty pip cache: wheels made from source archives are built again.
   ./bazelw --output_base="$work/output" build --repo_env=PIP_CACHE_DIR="$work/pip-cache" //:image
 )
 (umask 022 && ./bazelw build //:image)

@@ -57,8 +57,8 @@ class HintTest(unittest.TestCase):
 
     def test_a_missing_header_names_the_dev_package_and_its_library(self) -> None:
         line = build_hint.hint(compile_output("#include <libpq-fe.h>\n"),
-                               ["pip", "--requirement", "psycopg2==2.9.10 --hash=sha256:00"], MIRROR, SUITE)
-        self.assertEqual(line, "error: psycopg2==2.9.10 builds from source and needs the header libpq-fe.h, which "
+                               ["pip", "--requirement", "example==1.0 --hash=sha256:00"], MIRROR, SUITE)
+        self.assertEqual(line, "error: example==1.0 builds from source and needs the header libpq-fe.h, which "
                                "Debian's libpq-dev ships: add 'build: libpq-dev' and 'image: libpq5' (the library it "
                                "loads at run time) to requirements_debian.txt, then run ./bazelw run "
                                "//:requirements.update")
