@@ -48,8 +48,8 @@ class Clone:
         return time.monotonic() - started
 
     def layout(self) -> Path:
-        """Host path of the clone's bazel-bin/image (bazel-bin points inside the build root)."""
-        return self.root / os.readlink(self.ws / "bazel-bin").lstrip("/") / "image"
+        """Host path of the clone's bazel-bin/image/image (bazel-bin points inside the build root)."""
+        return self.root / os.readlink(self.ws / "bazel-bin").lstrip("/") / "image" / "image"
 
     def layers(self) -> List[str]:
         """Layer digests of the clone's current image."""
@@ -72,7 +72,7 @@ class Clone:
 
 
 def copy_layout(clone: Clone, out: Path) -> None:
-    """Copies the clone's current bazel-bin/image to OUT."""
+    """Copies the clone's current bazel-bin/image/image to OUT."""
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(clone.layout(), out)
 

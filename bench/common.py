@@ -23,9 +23,9 @@ ROOT_SH = str(BENCH / "root.sh")
 LOAD_CPU, SERVER_CPU = "0", "1"
 STOP_TIMEOUT = 15
 
-sys.dont_write_bytecode = True  # nothing may land in the checkout's container/ or bench/
-sys.path.insert(0, str(WORKSPACE / "container"))
-import security  # noqa: E402  (container/security.py: the one source of the podman flags)
+sys.dont_write_bytecode = True  # nothing may land in the checkout's image/ or bench/
+sys.path.insert(0, str(WORKSPACE / "image"))
+import security  # noqa: E402  (image/security.py: the one source of the podman flags)
 
 
 class BenchError(Exception):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Pushes the workload image and writes a copy of the Deployment that runs the pushed digest.
 
-Reads the version from app/app/__init__.py (container/version.py), pushes the image with
+Reads the version from app/app/__init__.py (image/version.py), pushes the image with
 `./bazelw run //:push -- --repository R --digest-file F` (tagged with that version), then
 sets the workload container's image in a copy of deploy/workload.yaml to R@sha256:...,
 as `kubectl set image --local` would. Apply the result with `kubectl apply -f FILE`.
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import List, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "container"))
+sys.path.insert(0, str(ROOT / "image"))
 
-import version  # noqa: E402  (container/version.py, found through the line above)
+import version  # noqa: E402  (image/version.py, found through the line above)
 
 IMAGE_LINE = re.compile(r"^(\s*(?:- )?image: ).*$", re.M)
 DIGEST_REFERENCE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")

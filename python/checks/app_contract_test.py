@@ -1,7 +1,7 @@
 """The user's app keeps the kit's contract (seed-python-workload.md), whatever it does.
 
 * `cd app && python -c "import app; print(app.__version__)"` prints the version the
-  image is stamped with (read by //container:version from app/app/__init__.py);
+  image is stamped with (read by //image:version from app/app/__init__.py);
 * app.main.app is a callable (the WSGI application);
 * every source parses as Python 3.8;
 * every module the sources import exists: the standard library, the app itself, or a

@@ -6,7 +6,7 @@
 set -euo pipefail
 case "${1:-}" in -h | --help) sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" && exit 0 ;; esac
 [ $# = 0 ] || { echo "${0##*/}: takes no arguments (see --help)" >&2; exit 2; }
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 # Under $BAZELW_CACHE/bazel: ./bazelw mounts it at the same path inside the build root.
 work=$(mktemp -d "${BAZELW_CACHE:-/var/cache/bazelw}/bazel/reproducible.XXXXXX")
 cleanup() {
@@ -27,7 +27,7 @@ trap cleanup EXIT
   ./bazelw --output_base="$work/output" build --repo_env=PIP_CACHE_DIR="$work/pip-cache" //:image
 )
 (umask 022 && ./bazelw build //:image)
-digest() { grep -o '"digest":"sha256:[0-9a-f]*"' "$1/bazel-bin/image/index.json" | cut -d'"' -f4; }
+digest() { grep -o '"digest":"sha256:[0-9a-f]*"' "$1/bazel-bin/image/image/index.json" | cut -d'"' -f4; }
 here=$(digest .)
 clone=$(digest "$work/checkout")
 echo "//:image in $(pwd): $here"

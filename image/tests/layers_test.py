@@ -1,5 +1,5 @@
 """//:image's layers are base, accounts, third-party, app, in this order, and editing the
-app changes only the last (//container/tests:image_edited_app is //:image with a module
+app changes only the last (//image/tests:image_edited_app is //:image with a module
 added to app/app).
 """
 
@@ -30,8 +30,8 @@ class LayersTest(unittest.TestCase):
         tars = os.environ["LAYER_TARS"].split()
         self.assertEqual(self.image.config["rootfs"]["diff_ids"], [file_digest(t) for t in tars])
         self.assertEqual([h["created_by"] for h in self.image.config["history"]],
-                         ["//:base_layer", "//debian:config_layer", "//:python_layers third_party.tar",
-                          "//:python_layers app.tar"])
+                         ["//image:base_layer", "//debian:config_layer", "//image:python_layers third_party.tar",
+                          "//image:python_layers app.tar"])
 
     def test_app_edit_changes_only_the_app_layer(self) -> None:
         layers, edited_layers = self.image.manifest["layers"], self.edited.manifest["layers"]

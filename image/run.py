@@ -1,7 +1,7 @@
 """Loads the workload image into podman and runs it as production would, until Ctrl-C.
 
 Read-only root, no writable /tmp, user 1000:1000, every capability dropped, no new
-privileges (container/security.json), on the host network bound to 127.0.0.1:PORT. The
+privileges (image/security.json), on the host network bound to 127.0.0.1:PORT. The
 container is removed when this program ends, however it ends.
 """
 

@@ -1,5 +1,5 @@
 """./bazelw run //:run for real: the //:run program loads the image into podman (a
-private store), serves it with container/security.py's settings on a free 127.0.0.1
+private store), serves it with image/security.py's settings on a free 127.0.0.1
 port, answers a GET, and on Ctrl-C (SIGINT to its process group) exits and leaves no
 container behind.
 """

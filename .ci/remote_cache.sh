@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI: //:image builds from Bazel's HTTP remote cache. Starts Debian's nginx as the cache
-# (//container/ci:remote_cache), builds //:image twice, each in a fresh output base
+# (.ci/remote_cache.py, run in the build root), builds //:image twice, each in a fresh output base
 # with --remote_cache, and checks that the second build executed nothing itself: every
 # action the first executed is a remote cache hit in the second. ("internal" actions,
 # such as symlinks and runfiles trees, are Bazel's own and never reach a cache.)
@@ -8,7 +8,7 @@
 set -euo pipefail
 case "${1:-}" in -h | --help) sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" && exit 0 ;; esac
 [ $# = 0 ] || { echo "${0##*/}: takes no arguments (see --help)" >&2; exit 2; }
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 # Under $BAZELW_CACHE/bazel: ./bazelw mounts it at the same path inside the build root.
 work=$(mktemp -d "${BAZELW_CACHE:-/var/cache/bazelw}/bazel/remote-cache.XXXXXX")
 chmod 755 "$work" # nginx's workers run as nobody
@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-./bazelw run //container/ci:remote_cache -- --dir "$work/nginx" &
+./bazelw --exec python3 "$PWD/.ci/remote_cache.py" --dir "$work/nginx" &
 server=$!
 for _ in $(seq 600); do
   if [ -f "$work/nginx/port" ] || ! kill -0 "$server" 2>/dev/null; then break; fi

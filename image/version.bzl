@@ -45,6 +45,6 @@ that is not semantic versioning fails the build; see version.py for the tag rule
         "repository": attr.string(mandatory = True, doc = "The local image name of the repo tags."),
         "stamp": attr.bool(default = False, doc = "Add the revision and source labels from the workspace status (set from --stamp by the macro in BUILD)."),
         "title": attr.string(mandatory = True, doc = "The org.opencontainers.image.title label."),
-        "_tool": attr.label(default = "//container:version", executable = True, cfg = "exec"),
+        "_tool": attr.label(default = "//image:version_tool", executable = True, cfg = "exec"),
     },
 )
