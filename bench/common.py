@@ -135,7 +135,7 @@ class PodmanStore:
         entrypoint: Optional[str] = None,
         detach: bool = False,
     ) -> subprocess.Popen:
-        """Starts IMAGE read-only on the host network, on the server CPU, with security.json's flags."""
+        """Starts IMAGE read-only on the host network, on the server CPU, with image/settings.json's security flags."""
         name = "bench-%d-%d" % (os.getpid(), len(self.names))
         self.names.append(name)
         command = [

@@ -14,7 +14,7 @@ from common import PodmanStore, host_server, stop_process
 NAMES = ["image", "bare", "gthread", "sync", "granian"]
 WORKERS = "2"
 DESCRIPTIONS = {
-    "image": "the image, read-only podman container (security.json flags), gunicorn + meinheld, 2 workers",
+    "image": "the image, read-only podman container (image/settings.json security flags), gunicorn + meinheld, 2 workers",
     "bare": "the same launcher (python -m workload_server) in a host venv of requirements_lock.txt, 2 workers",
     "gthread": "gunicorn gthread, 2 workers x 4 threads, same venv",
     "sync": "gunicorn sync, 2 workers, same venv",

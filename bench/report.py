@@ -219,7 +219,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             "`%s`" % commands["startup"],
             "",
             "%d interleaved rounds; seconds, median (min–max). The container runs on CPU 1 with the "
-            "security.json flags, from a private podman store (overlay driver, runc)." % st["rounds"],
+            "image/settings.json security flags, from a private podman store (overlay driver, runc)." % st["rounds"],
             "",
             "| what | seconds |",
             "| --- | --- |",

@@ -1,7 +1,7 @@
 """The Deployment runs the real image under `podman kube play` and answers a plain GET
 (with whatever status the user's app gives).
 
-The test copy differs from deploy/workload.yaml only where a pod on this machine must:
+The test copy differs from //deploy:manifest only where a pod on this machine must:
 host network, bound to 127.0.0.1 on a free port, and the image from a private store.
 Pods' infra containers run the workload image with a pausing entrypoint (podman's own
 infra image needs catatonit, which the build root lacks).
@@ -15,11 +15,13 @@ import unittest
 from pathlib import Path
 
 import harness
+import image_settings
 import render
 
 INFRA_IMAGE = "localhost/workload-pause:test"
-PAUSE = ('FROM %s\nENTRYPOINT ["/usr/bin/python3.11", "-c", "import signal, sys; '
-         'signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); signal.pause()"]\n' % harness.IMAGE_TAG)
+PAUSE = ('FROM %s\nENTRYPOINT ["%s", "-c", "import signal, sys; '
+         'signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); signal.pause()"]\n'
+         % (harness.IMAGE_TAG, image_settings.settings()["python"]))
 POD = "workload-pod"
 
 

@@ -1,16 +1,15 @@
 #!/usr/bin/env python3
-"""Pushes the workload image and writes a copy of the Deployment that runs the pushed digest.
+"""Pushes the workload image and writes the Deployment and Service that run the pushed digest.
 
 Reads the version from app/app/__init__.py (image/version.py), pushes the image with
 `./bazelw run //:push -- --repository R --digest-file F` (tagged with that version), then
-sets the workload container's image in a copy of deploy/workload.yaml to R@sha256:...,
-as `kubectl set image --local` would. Apply the result with `kubectl apply -f FILE`.
+writes the manifests of deploy/render.py for R@sha256:... Apply the result with
+`kubectl apply -f FILE`.
 
     deploy/release.py --repository registry.example/team/workload --output release.yaml
 """
 
 import argparse
-import re
 import subprocess
 import sys
 import tempfile
@@ -18,25 +17,16 @@ from pathlib import Path
 from typing import List, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "image"))
+sys.path[:0] = [str(ROOT / "deploy"), str(ROOT / "image"), str(ROOT / "runtime")]
 
-import version  # noqa: E402  (image/version.py, found through the line above)
+import render  # noqa: E402  (deploy/render.py, found through the line above)
+import version  # noqa: E402  (image/version.py)
 
-IMAGE_LINE = re.compile(r"^(\s*(?:- )?image: ).*$", re.M)
-DIGEST_REFERENCE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 PUSH_TIMEOUT = 1800
 
 
 class ReleaseError(Exception):
     """A step failed; the message is one line."""
-
-
-def set_image(manifest: str, reference: str) -> str:
-    """MANIFEST with its one container image replaced by REFERENCE."""
-    found = IMAGE_LINE.findall(manifest)
-    if len(found) != 1:
-        raise ReleaseError(f"the manifest must hold exactly one image: line, it holds {len(found)}")
-    return IMAGE_LINE.sub(lambda match: match[1] + reference, manifest)
 
 
 def push(command: List[str], repository: str, workspace: Path) -> str:
@@ -55,26 +45,21 @@ def push(command: List[str], repository: str, workspace: Path) -> str:
         if result.returncode != 0 or not digest_file.exists():
             raise ReleaseError(f"push to {repository} failed (exit {result.returncode})")
         reference = digest_file.read_text().strip()
-    if not DIGEST_REFERENCE.match(reference) or not reference.startswith(repository + "@"):
+    if not render.DIGEST_REFERENCE.match(reference) or not reference.startswith(repository + "@"):
         raise ReleaseError(f"push wrote {reference!r}, not {repository}@sha256:<digest>")
     return reference
 
 
 def release(args: argparse.Namespace) -> str:
-    """Pushes, then writes the manifest copy; returns the pushed reference."""
+    """Pushes, then writes the manifests; returns the pushed reference."""
     try:
         tag = version.image_tag(version.read_version(args.workspace / "app" / "app" / "__init__.py"))
     except (OSError, SyntaxError, version.VersionError) as error:
         raise ReleaseError(f"cannot read the version: {error}") from None
-    try:
-        manifest = args.manifest.read_text()
-    except OSError as error:
-        raise ReleaseError(f"cannot read {args.manifest}: {error.strerror}") from None
-    set_image(manifest, "check@sha256:" + "0" * 64)  # fail before pushing, not after
     print(f"release: pushing {args.repository}:{tag}", file=sys.stderr)
     reference = push(args.push or [str(args.workspace / "bazelw"), "run", "//:push", "--"], args.repository,
                      args.workspace)
-    text = set_image(manifest, reference)
+    text = render.dump(render.manifests(reference))
     if args.output == "-":
         sys.stdout.write(text)
     else:
@@ -87,9 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repository", required=True, help="REGISTRY/NAME to push to")
-    parser.add_argument("--manifest", type=Path, default=ROOT / "deploy" / "workload.yaml",
-                        help="the Deployment to update (default: deploy/workload.yaml; it is not changed)")
-    parser.add_argument("--output", default="-", help="where to write the updated copy (default: stdout)")
+    parser.add_argument("--output", default="-", help="where to write the manifests (default: stdout)")
     parser.add_argument("--workspace", type=Path, default=ROOT, help="the checkout (default: this script's)")
     parser.add_argument("--push", nargs="+", metavar="ARG",
                         help="push command, given --repository and --digest-file (default: ./bazelw run //:push --)")

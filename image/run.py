@@ -1,7 +1,7 @@
 """Loads the workload image into podman and runs it as production would, until Ctrl-C.
 
 Read-only root, no writable /tmp, user 1000:1000, every capability dropped, no new
-privileges (image/security.json), on the host network bound to 127.0.0.1:PORT. The
+privileges (image/settings.json), on the host network bound to 127.0.0.1:PORT. The
 container is removed when this program ends, however it ends.
 """
 
@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+import image_settings
 import security
 
 
@@ -21,7 +22,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--load", required=True, help="the oci_load executable that loads the image")
     parser.add_argument("--repo-tags", required=True, help="file whose first line is the image's REPOSITORY:TAG")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")), help="port on 127.0.0.1 (default: $PORT or 8080)")
+    port = int(os.environ.get("PORT") or image_settings.settings()["port"])
+    parser.add_argument("--port", type=int, default=port, help="port on 127.0.0.1 (default: $PORT, else the image's, %(default)s)")
     parser.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="extra environment for the server")
     args = parser.parse_args(argv)
 

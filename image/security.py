@@ -1,10 +1,11 @@
-"""The workload's security settings (security.json) as podman flags and Kubernetes fields."""
+"""The workload's security settings (image/settings.json) as podman flags and Kubernetes fields."""
 
-import json
-from pathlib import Path
 from typing import Dict, List
 
-SETTINGS = json.loads((Path(__file__).parent / "security.json").read_text())
+import image_settings
+
+SETTINGS = image_settings.settings()["security"]
+USER = image_settings.settings()["user"]
 
 # Flags podman needs on these hosts (crun fails on their cgroup setup and rlimits).
 PODMAN = ["podman", "--runtime", "runc"]
@@ -13,7 +14,7 @@ LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 
 def podman_run_flags() -> List[str]:
     """Returns the `podman run` flags that apply the settings (as production would)."""
-    flags = ["--user", "%d:%d" % (SETTINGS["user"], SETTINGS["group"])]
+    flags = ["--user", image_settings.user_spec()]
     if SETTINGS["read_only_root_filesystem"]:
         flags.append("--read-only")
     flags.append("--read-only-tmpfs=%s" % str(SETTINGS["writable_tmp"]).lower())
@@ -29,8 +30,8 @@ def kubernetes_security_context() -> Dict[str, object]:
     return {
         "readOnlyRootFilesystem": SETTINGS["read_only_root_filesystem"],
         "runAsNonRoot": SETTINGS["run_as_non_root"],
-        "runAsUser": SETTINGS["user"],
-        "runAsGroup": SETTINGS["group"],
+        "runAsUser": USER["uid"],
+        "runAsGroup": USER["gid"],
         "allowPrivilegeEscalation": SETTINGS["allow_privilege_escalation"],
         "capabilities": {"drop": list(SETTINGS["drop_capabilities"])},
     }

@@ -10,11 +10,12 @@ from __future__ import annotations
 import sys
 import unittest
 
+import image_settings
 import pyc_test
 from image_layout import image_under_test
 
 # Layers holding Python sources; the image's others (the accounts layer) hold none.
-PYTHON_LAYERS = {0: "base", 2: "third-party", 3: "app"}
+PYTHON_LAYERS = {image_settings.layer_index(name): name for name in ("base", "third_party", "app")}
 
 
 class ImageLayersTest(unittest.TestCase):

@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import image_settings
 import security
 from podman_store import private_podman_env
 
@@ -92,7 +93,7 @@ class RunTest(unittest.TestCase):
         self.assertEqual(inspect.returncode, 0, inspect.stderr)
         container = json.loads(inspect.stdout)[0]
         host = container["HostConfig"]
-        self.assertEqual(container["Config"]["User"], "%d:%d" % (security.SETTINGS["user"], security.SETTINGS["group"]))
+        self.assertEqual(container["Config"]["User"], image_settings.user_spec())
         self.assertIs(host["ReadonlyRootfs"], True)
         self.assertEqual(host["NetworkMode"], "host")
         self.assertIn("no-new-privileges", host["SecurityOpt"])

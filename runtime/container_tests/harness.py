@@ -3,7 +3,7 @@
 Each test module loads the image (an OCI layout directory, $IMAGE) into a store of its
 own under $TEST_TMPDIR, so the host's shared store and its tags are never touched.
 Containers run on the host network, bound to 127.0.0.1 on a free port, with the flags of
-container/security.json, and are removed by name.
+image/settings.json, and are removed by name.
 """
 
 import os

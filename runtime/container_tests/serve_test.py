@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Dict, List, Sequence
 
 import harness
+import image_settings
 
 STORE: harness.Store
 GRACEFUL_TIMEOUT = 20
@@ -202,7 +203,7 @@ class HeartbeatInTmpTest(unittest.TestCase):
         conf = self.conf_dir(SEED_CONF)
         container = self.run_to_exit(
             "seed", {"PYTHONDONTWRITEBYTECODE": "1"},
-            ["--volume", f"{conf}:/conf:ro", "--entrypoint", "/usr/bin/python3.11"],
+            ["--volume", f"{conf}:/conf:ro", "--entrypoint", image_settings.settings()["python"]],
             ["-m", "gunicorn", "-k", "egg:meinheld#gunicorn_worker", "-c", "/conf/gunicorn_conf.py",
              "app.main:app"])
         self.assertIn("No usable temporary directory", container.logs())
