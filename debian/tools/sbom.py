@@ -17,7 +17,7 @@ import re
 import sys
 import zipfile
 from email.parser import HeaderParser
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from debfile import Deb, DebError, parse_control, read_deb
 from lockcheck import canonical_name, parse_lock

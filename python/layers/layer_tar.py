@@ -3,7 +3,7 @@
 The manifest is JSON: {"files": [[PATH_IN_IMAGE, PATH_ON_DISK], ...]}. Every file
 becomes a regular entry at PATH_IN_IMAGE (absolute), with each parent directory as an
 entry of its own; owner 0:0, mtime 0, mode 0644 for files and 0755 for directories,
-sorted by name. Every *.dist-info directory must carry its RECORD and METADATA.
+sorted by name (debian/tools/tarout.py). Every *.dist-info directory must carry its RECORD and METADATA.
 
 --filter FILE leaves out the files matching its "drop" globs (fnmatch, "*" crosses "/",
 matched against the path in the image), each given with its reason.
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import AbstractSet, Dict, List
 
-import tarnorm
+import tarout
 
 
 class ManifestError(Exception):
@@ -69,16 +69,10 @@ def check_dist_info(names: AbstractSet[str]) -> None:
                 )
 
 
-def build_entries(files: Dict[str, str]) -> List[tarnorm.Entry]:
+def build_entries(files: Dict[str, str]) -> Dict[str, tarout.Entry]:
     """Return the entries for files and all their parent directories."""
-    directories = set()
-    for name in files:
-        parent = posixpath.dirname(name)
-        while parent:
-            directories.add(parent)
-            parent = posixpath.dirname(parent)
-    entries = [tarnorm.dir_entry(d) for d in directories]
-    entries += [tarnorm.file_entry(name, Path(disk).read_bytes()) for name, disk in files.items()]
+    entries = {name: tarout.Entry(tarout.FILE, 0o644, data=Path(disk).read_bytes()) for name, disk in files.items()}
+    tarout.add_parents(entries)
     return entries
 
 
@@ -96,7 +90,9 @@ def main() -> int:
         if args.filter:
             files = apply_filter(files, read_filter(args.filter))
         check_dist_info(files.keys())
-        tarnorm.write_tar(str(args.out), build_entries(files))
+        entries = build_entries(files)
+        with open(args.out, "wb") as stream:
+            tarout.write_tar(entries, stream)
     except (ManifestError, OSError, ValueError) as error:
         print(f"layer_tar: {error}", file=sys.stderr)
         return 1

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-import tarnorm
+import tarout
 
 CACHE_TAG = "cpython-311"
 
@@ -51,21 +51,18 @@ def read_no_pyc(path: Path) -> List[Tuple[str, str]]:
     return rules
 
 
-def resolve(members: Dict[str, tarfile.TarInfo], name: str) -> tarfile.TarInfo:
-    """Follow symbolic and hard links inside the tar to the regular file name stands for."""
+def resolve(entries: Dict[str, tarout.Entry], name: str) -> tarout.Entry:
+    """Follow symbolic links inside the layer to the regular file name stands for."""
     for _ in range(40):
-        info = members.get(name)
-        if info is None:
+        entry = entries.get(name)
+        if entry is None:
             raise LayerError(f"/{name}: not a file in this layer; list it in the no-pyc file")
-        if info.isreg():
-            return info
-        if info.issym():
-            base = "/" if info.linkname.startswith("/") else posixpath.dirname(name)
-            name = tarnorm.normalise(posixpath.normpath(posixpath.join("/", base, info.linkname)))
-        elif info.islnk():
-            name = tarnorm.normalise(info.linkname)
-        else:
+        if entry.kind == tarout.FILE:
+            return entry
+        if entry.kind != tarout.LINK:
             raise LayerError(f"/{name}: not a regular file or link")
+        base = "/" if entry.target.startswith("/") else posixpath.dirname(name)
+        name = tarout.normalise(posixpath.normpath(posixpath.join("/", base, entry.target)))
     raise LayerError(f"/{name}: too many levels of links")
 
 
@@ -86,16 +83,11 @@ def compile_source(source: bytes, image_path: str, scratch: Path) -> bytes:
 
 def add_bytecode(src: Path, out: Path, no_pyc: List[Tuple[str, str]]) -> None:
     """Write out: the entries of src plus a pyc for each source not listed in no_pyc."""
-    with tarfile.open(src) as tar:
-        infos = tar.getmembers()
-        contents = {info.name: tar.extractfile(info).read() for info in infos if info.isreg()}
-    members = {tarnorm.normalise(info.name): info for info in infos}
-    dotted = any(info.name.startswith("./") for info in infos)
-    entries: List[tarnorm.Entry] = [(info, contents.get(info.name)) for info in infos]
+    entries = tarout.read_tar(str(src))
     failures = []
     with tempfile.TemporaryDirectory() as scratch:
-        for name in sorted(members):
-            if not name.endswith(".py") or members[name].isdir():
+        for name in sorted(entries):
+            if not name.endswith(".py") or entries[name].kind == tarout.DIR:
                 continue
             image_path = "/" + name
             if any(fnmatch.fnmatchcase(image_path, glob) for glob, _ in no_pyc):
@@ -103,27 +95,24 @@ def add_bytecode(src: Path, out: Path, no_pyc: List[Tuple[str, str]]) -> None:
             parent, stem = posixpath.split(name[: -len(".py")])
             cache_dir = posixpath.join(parent, "__pycache__")
             pyc_name = posixpath.join(cache_dir, f"{stem}.{CACHE_TAG}.pyc")
-            if pyc_name in members:
+            if pyc_name in entries:
                 raise LayerError(
                     f"/{pyc_name}: the input already has bytecode; layers must hold sources only"
                 )
-            source = contents[resolve(members, name).name]
             try:
-                pyc = compile_source(source, image_path, Path(scratch))
+                pyc = compile_source(resolve(entries, name).data, image_path, Path(scratch))
             except py_compile.PyCompileError as error:
                 failures.append(f"{image_path}: {error.exc_type_name}: {error.exc_value}")
                 continue
-            prefix = "./" if dotted else ""
-            if cache_dir not in members:
-                entries.append(tarnorm.dir_entry(prefix + cache_dir))
-                members[cache_dir] = entries[-1][0]
-            entries.append(tarnorm.file_entry(prefix + pyc_name, pyc))
+            entries.setdefault(cache_dir, tarout.Entry(tarout.DIR))
+            entries[pyc_name] = tarout.Entry(tarout.FILE, 0o644, data=pyc)
     if failures:
         raise LayerError(
             f"{len(failures)} source(s) do not compile on Python 3.11; fix them or list them "
             "in the no-pyc file: " + "; ".join(failures)
         )
-    tarnorm.write_tar(str(out), entries)
+    with open(out, "wb") as stream:
+        tarout.write_tar(entries, stream)
 
 
 def main() -> int:
@@ -138,7 +127,7 @@ def main() -> int:
     try:
         check_interpreter()
         add_bytecode(args.src, args.out, read_no_pyc(args.no_pyc))
-    except (LayerError, OSError, tarfile.TarError, ValueError) as error:
+    except (LayerError, OSError, tarfile.TarError, tarout.TarError) as error:
         print(f"pyc: {error}", file=sys.stderr)
         return 1
     return 0
