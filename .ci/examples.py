@@ -30,6 +30,9 @@ from typing import Dict, List, Optional
 
 KIT = Path(__file__).resolve().parent.parent
 EXAMPLES = KIT / "examples"
+sys.path.insert(0, str(KIT))
+from testing.ports import free_port  # noqa: E402  (the kit's test helpers, found through the line above)
+
 USER_FILES = ["requirements.txt", "requirements_test.txt", "requirements_debian.txt"]
 SKIPPED_TESTS = ["-//runtime:abuse_test", "-//runtime:serve_test"]
 SERVE_TIMEOUT = 300.0
@@ -43,13 +46,6 @@ class ExampleError(Exception):
 def say(name: str, text: str) -> None:
     """One progress line."""
     print(f"examples: {name}: {text}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    """A port of 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run(copy: Path, *args: str) -> None:

@@ -18,6 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from testing.ports import free_port  # noqa: E402  (the kit's test helpers, found through the line above)
+
 NGINX = "/usr/sbin/nginx"
 WORKER_USER = "nobody"
 START_TIMEOUT = 15.0
@@ -51,13 +54,6 @@ http {{
 
 class CacheError(Exception):
     """The cache server could not start; the message is one line."""
-
-
-def free_port() -> int:
-    """Returns a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def write_config(directory: Path, port: int) -> Path:

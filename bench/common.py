@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,9 +22,11 @@ ROOT_SH = str(BENCH / "root.sh")
 LOAD_CPU, SERVER_CPU = "0", "1"
 STOP_TIMEOUT = 15
 
-sys.dont_write_bytecode = True  # nothing may land in the checkout's image/ or bench/
-sys.path.insert(0, str(WORKSPACE / "image"))
+sys.dont_write_bytecode = True  # nothing may land in the checkout's image/, testing/ or bench/
+sys.path[:0] = [str(WORKSPACE), str(WORKSPACE / "image")]
 import security  # noqa: E402  (image/security.py: the one source of the podman flags)
+from testing.podman import store_env  # noqa: E402  (the kit's test helpers)
+from testing.ports import free_port  # noqa: E402,F401  (the bench scripts take it from here)
 
 
 class BenchError(Exception):
@@ -35,13 +36,6 @@ class BenchError(Exception):
 def root_dir() -> Path:
     """Returns the host directory of ./bazelw's build root."""
     return Path(subprocess.run([ROOT_SH, "--path"], capture_output=True, text=True, check=True).stdout.strip())
-
-
-def free_port() -> int:
-    """Returns a TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get_status(port: int, timeout: float = 2.0) -> Optional[int]:
@@ -85,23 +79,12 @@ class PodmanStore:
     def __init__(self) -> None:
         self.host_dir = Path(tempfile.mkdtemp(prefix="bench-podman-", dir=root_dir() / "tmp"))
         self.dir = "/tmp/" + self.host_dir.name  # the same directory, seen from inside the root
-        (self.host_dir / "storage.conf").write_text(
-            '[storage]\ndriver = "overlay"\ngraphroot = "%s/graph"\nrunroot = "%s/run"\n' % (self.dir, self.dir)
-        )
-        (self.host_dir / "containers.conf").write_text(
-            '[engine]\ntmp_dir = "%s/libpod"\nevents_logger = "none"\n' % self.dir
-        )
+        self.env = ["%s=%s" % item for item in sorted(store_env(self.host_dir, "overlay", self.dir).items())]
         self.names: List[str] = []
 
     def command(self, *args: str) -> List[str]:
         """Returns the command line of `podman ARGS` against this store, inside the root."""
-        return [
-            ROOT_SH,
-            "CONTAINERS_STORAGE_CONF=%s/storage.conf" % self.dir,
-            "CONTAINERS_CONF=%s/containers.conf" % self.dir,
-            *security.PODMAN,
-            *args,
-        ]
+        return [ROOT_SH, *self.env, *security.PODMAN, *args]
 
     def load(self, layout: Path, tag: str) -> str:
         """Copies the OCI layout LAYOUT into the store as localhost/bench:TAG; returns that name."""
@@ -111,7 +94,7 @@ class PodmanStore:
         result = subprocess.run(
             [
                 ROOT_SH,
-                "CONTAINERS_STORAGE_CONF=%s/storage.conf" % self.dir,
+                *self.env,
                 "skopeo",
                 "copy",
                 "-q",

@@ -14,28 +14,28 @@ import time
 import unittest
 from pathlib import Path
 
-import harness
+from testing import podman
 import image_settings
 import render
 
 INFRA_IMAGE = "localhost/workload-pause:test"
 PAUSE = ('FROM %s\nENTRYPOINT ["%s", "-c", "import signal, sys; '
          'signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); signal.pause()"]\n'
-         % (harness.IMAGE_TAG, image_settings.settings()["python"]))
+         % (podman.IMAGE_TAG, image_settings.settings()["python"]))
 POD = "workload-pod"
 
 
 class KubePlayTest(unittest.TestCase):
     def setUp(self) -> None:
-        self.store = harness.loaded_store(infra_image=INFRA_IMAGE)
+        self.store = podman.loaded_store(infra_image=INFRA_IMAGE)
         self.addCleanup(self.store.close)
         self.tmp = Path(tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR")))
         (self.tmp / "Containerfile").write_text(PAUSE)
         self.store.podman("build", "--pull=never", "--quiet", "--tag", INFRA_IMAGE, str(self.tmp))
 
     def test_deployment_serves_read_only_and_goes_down(self) -> None:
-        port = harness.free_port()
-        deployment, service = render.manifests(harness.IMAGE_TAG)
+        port = podman.free_port()
+        deployment, service = render.manifests(podman.IMAGE_TAG)
         deployment = copy.deepcopy(deployment)
         pod = deployment["spec"]["template"]["spec"]  # type: ignore[index]
         pod["hostNetwork"] = True
@@ -48,10 +48,10 @@ class KubePlayTest(unittest.TestCase):
         self.addCleanup(self.store.podman, "pod", "rm", "--force", "--ignore", "--time", "0", POD, check=False)
         self.store.podman("kube", "play", str(manifest))
         name = f"{POD}-{render.NAME}"
-        deadline = time.monotonic() + harness.START_TIMEOUT
+        deadline = time.monotonic() + podman.START_TIMEOUT
         while True:
             try:
-                status, _, body = harness.request(port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", timeout=2)
+                status, _, body = podman.request(port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", timeout=2)
                 break
             except OSError:
                 logs = self.store.podman("logs", name, check=False)
@@ -65,7 +65,7 @@ class KubePlayTest(unittest.TestCase):
         self.store.podman("kube", "down", str(manifest))
         self.assertEqual(self.store.podman("ps", "--all", "--quiet").stdout.strip(), "")
         with self.assertRaises(OSError):
-            harness.request(port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", timeout=2)
+            podman.request(port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", timeout=2)
 
 
 if __name__ == "__main__":

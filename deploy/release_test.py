@@ -10,7 +10,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from registry import Registry, free_port
+from testing.ports import free_port
+from testing.registry import Registry
 
 import render
 import version

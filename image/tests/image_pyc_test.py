@@ -12,7 +12,7 @@ import unittest
 
 import image_settings
 import pyc_test
-from image_layout import image_under_test
+from testing.image_layout import image_under_test
 
 # Layers holding Python sources; the image's others (the accounts layer) hold none.
 PYTHON_LAYERS = {image_settings.layer_index(name): name for name in ("base", "third_party", "app")}

@@ -10,7 +10,7 @@ import os
 import unittest
 
 import image_settings
-from image_layout import Image, image_under_test
+from testing.image_layout import Image, image_under_test
 
 APP = image_settings.layer_index("app")
 

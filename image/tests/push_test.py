@@ -13,8 +13,8 @@ import unittest
 from pathlib import Path
 
 import version
-from image_layout import image_under_test
-from registry import Registry
+from testing.image_layout import image_under_test
+from testing.registry import Registry
 
 STEP_TIMEOUT = 120
 

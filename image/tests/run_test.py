@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,17 +20,11 @@ from pathlib import Path
 
 import image_settings
 import security
-from podman_store import private_podman_env
+from testing.podman import store_env
+from testing.ports import free_port
 
 START_TIMEOUT = 180  # loading into a fresh vfs store copies every layer
 STOP_TIMEOUT = 60
-
-
-def free_port() -> int:
-    """Returns a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RunTest(unittest.TestCase):
@@ -40,7 +33,7 @@ class RunTest(unittest.TestCase):
     def setUp(self) -> None:
         self.tmp = Path(tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR")))
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
-        self.env = {**os.environ, **private_podman_env(self.tmp)}
+        self.env = {**os.environ, **store_env(self.tmp)}
         self.addCleanup(self.podman, "rm", "--all", "--force")
 
     def podman(self, *args: str) -> subprocess.CompletedProcess[str]:

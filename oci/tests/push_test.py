@@ -16,7 +16,8 @@ import time
 import unittest
 from pathlib import Path
 
-from registry import Registry, free_port
+from testing.ports import free_port
+from testing.registry import Registry
 
 STEP_TIMEOUT = 60
 FAIL_FAST_SECONDS = 15

@@ -8,10 +8,10 @@ import time
 import unittest
 from typing import List, NamedTuple, Optional, Sequence
 
-import harness
+from testing import podman
 
-STORE: harness.Store
-CONTAINER: harness.Container
+STORE: podman.Store
+CONTAINER: podman.Container
 KEEP_ALIVE = 5
 READ_TIMEOUT = 30  # meinheld's, fixed
 BOUND = 10.0  # seconds any case may take
@@ -29,8 +29,8 @@ class Outcome(NamedTuple):
 
 def setUpModule() -> None:
     global STORE, CONTAINER
-    STORE = harness.loaded_store()
-    CONTAINER = harness.Container(STORE, "abuse", {"WEB_CONCURRENCY": "2", "KEEP_ALIVE": str(KEEP_ALIVE)},
+    STORE = podman.loaded_store()
+    CONTAINER = podman.Container(STORE, "abuse", {"WEB_CONCURRENCY": "2", "KEEP_ALIVE": str(KEEP_ALIVE)},
                                   hello=True)
     try:
         CONTAINER.run()
@@ -89,7 +89,7 @@ class AbuseTest(unittest.TestCase):
         self.workers = CONTAINER.workers()
 
     def tearDown(self) -> None:
-        self.assertEqual(harness.request(CONTAINER.port, GET)[0], 200)
+        self.assertEqual(podman.request(CONTAINER.port, GET)[0], 200)
         self.assertEqual(CONTAINER.workers(), self.workers, CONTAINER.logs()[-3000:])
 
     def refused(self, outcome: Outcome, expected: Optional[int] = None) -> None:
@@ -185,7 +185,7 @@ class AbuseTest(unittest.TestCase):
                 time.sleep(0.25)
                 sock.sendall(b"X-Slow-%d: v\r\n" % index)
                 if index % 8 == 0:
-                    self.assertEqual(harness.request(CONTAINER.port, GET)[0], 200)
+                    self.assertEqual(podman.request(CONTAINER.port, GET)[0], 200)
             last = time.monotonic()
             self.assertGreater(last - started, KEEP_ALIVE)
             answer = sock.recv(4096)

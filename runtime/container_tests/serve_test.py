@@ -12,10 +12,10 @@ import unittest
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-import harness
+from testing import podman
 import image_settings
 
-STORE: harness.Store
+STORE: podman.Store
 GRACEFUL_TIMEOUT = 20
 # Lines gunicorn or Python write for problems (the settings line's "errorlog" key is no match).
 PROBLEM = re.compile(r"\[(WARNING|ERROR|CRITICAL)\]|Traceback|\b(warning|error|exception)\b", re.I)
@@ -33,7 +33,7 @@ errorlog = "-"
 
 def setUpModule() -> None:
     global STORE
-    STORE = harness.loaded_store()
+    STORE = podman.loaded_store()
 
 
 def tearDownModule() -> None:
@@ -55,7 +55,7 @@ class ServeTest(unittest.TestCase):
     """GET and HEAD on random targets, then the logs, at LOG_LEVEL=info with the access log."""
 
     def setUp(self) -> None:
-        self.container = harness.Container(STORE, "serve", {"LOG_LEVEL": "info", "ACCESS_LOG": "-"}, hello=True)
+        self.container = podman.Container(STORE, "serve", {"LOG_LEVEL": "info", "ACCESS_LOG": "-"}, hello=True)
         self.addCleanup(self.container.remove)
         self.container.run()
         self.container.wait_ready()
@@ -66,7 +66,7 @@ class ServeTest(unittest.TestCase):
         with socket.create_connection(("127.0.0.1", self.container.port), timeout=10) as sock:
             for target in targets:
                 sock.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-                status, headers, body = harness.read_response(sock)
+                status, headers, body = podman.read_response(sock)
                 self.assertEqual((status, body), (200, b"Hello, world!\n"), target)
         for target in targets[:50]:
             raw = f"HEAD {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
@@ -103,7 +103,7 @@ class GracefulStopTest(unittest.TestCase):
     """
 
     def test_in_flight_requests_complete_and_exit_is_0(self) -> None:
-        container = harness.Container(STORE, "term", {"GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
+        container = podman.Container(STORE, "term", {"GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
                                                       "WEB_CONCURRENCY": "2"}, hello=True)
         self.addCleanup(container.remove)
         container.run()
@@ -131,7 +131,7 @@ class GracefulStopTest(unittest.TestCase):
                 while not stop.is_set():
                     conn.sendall(b"GET /loop HTTP/1.1\r\nHost: t\r\n\r\n")
                     try:
-                        status, _, body = harness.read_response(conn)
+                        status, _, body = podman.read_response(conn)
                     except (ConnectionError, socket.timeout) as error:
                         with lock:
                             failures.append(str(error))
@@ -151,7 +151,7 @@ class GracefulStopTest(unittest.TestCase):
         for conn, rest, _ in partial:
             conn.sendall(rest)
         for conn, _, expected in partial:
-            self.assertEqual(harness.read_response(conn)[0], expected)
+            self.assertEqual(podman.read_response(conn)[0], expected)
         code = container.wait_exit(timeout=GRACEFUL_TIMEOUT + 10)
         elapsed = time.monotonic() - started
         stop.set()
@@ -183,9 +183,9 @@ class HeartbeatInTmpTest(unittest.TestCase):
         return str(directory)
 
     def run_to_exit(self, purpose: str, env: Dict[str, str], flags: List[str],
-                    args: Sequence[str] = ()) -> harness.Container:
+                    args: Sequence[str] = ()) -> podman.Container:
         """Runs a container that must exit by itself within 30 s."""
-        container = harness.Container(STORE, purpose, env, flags, args, hello=True)
+        container = podman.Container(STORE, purpose, env, flags, args, hello=True)
         self.addCleanup(container.remove)
         container.run()
         self.assertNotEqual(container.wait_exit(timeout=30), 0, container.logs())

@@ -18,16 +18,16 @@ import unittest
 from pathlib import Path
 from typing import List, Tuple
 
-import harness
+from testing import podman
 
-STORE: harness.Store
+STORE: podman.Store
 CALL = re.compile(r'^(\d+) +(openat|open|creat|execve)\((?:AT_FDCWD, |\d+, )?"([^"]*)"(.*)$')
 WRITE_FLAGS = re.compile(r"O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND")
 
 
 def setUpModule() -> None:
     global STORE
-    STORE = harness.loaded_store()
+    STORE = podman.loaded_store()
 
 
 def tearDownModule() -> None:
@@ -55,7 +55,7 @@ def parse(trace: str, first: int) -> List[Tuple[int, str, str, str]]:
 
 class NoWriteTest(unittest.TestCase):
     def test_start_up_traffic_and_worker_boot(self) -> None:
-        container = harness.Container(STORE, "trace", {"WEB_CONCURRENCY": "2"},
+        container = podman.Container(STORE, "trace", {"WEB_CONCURRENCY": "2"},
                                       ["--unsetenv", "PYTHONDONTWRITEBYTECODE"])
         self.addCleanup(container.remove)
         first = container.create()
@@ -73,21 +73,21 @@ class NoWriteTest(unittest.TestCase):
         master = container.pid()
         workers = container.wait_workers(2)
         for index in range(100):
-            harness.request(container.port, f"GET /t/{index}?q={index} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+            podman.request(container.port, f"GET /t/{index}?q={index} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
         body = b"b" * 614400  # above meinheld's 512,000-byte spool threshold
-        status = harness.request(container.port, b"POST /upload HTTP/1.1\r\nHost: t\r\n"
+        status = podman.request(container.port, b"POST /upload HTTP/1.1\r\nHost: t\r\n"
                                  b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)[0]
         self.assertIn(status // 100, (2, 3, 4, 5))  # the app's answer, whatever it is
         # SIGTERM to one worker: the master boots a replacement, traced from its fork.
         os.kill(workers[0], signal.SIGTERM)
         deadline = time.monotonic() + 15
-        while not set(harness.children(master)) - set(workers):
+        while not set(podman.children(master)) - set(workers):
             self.assertLess(time.monotonic(), deadline, "no replacement worker")
             time.sleep(0.1)
-        replacement = (set(harness.children(master)) - set(workers)).pop()
+        replacement = (set(podman.children(master)) - set(workers)).pop()
         container.wait_ready()
         for index in range(50):
-            harness.request(container.port, f"GET /after/{index} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+            podman.request(container.port, f"GET /after/{index} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
         container.remove()
         strace.wait(timeout=30)
         calls = parse(out.read_text(), first)

@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import app.main
 import workload_server
+from testing.ports import free_port
 
 HERE = Path(__file__).absolute().parent
 READONLY_EXEC = HERE / "readonly_exec.py"
@@ -59,13 +60,6 @@ def _interpreter() -> str:
 
 
 PYTHON = _interpreter()
-
-
-def free_port() -> int:
-    """Return a port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def base_env(**extra: str) -> Dict[str, str]:

@@ -7,14 +7,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from testing.ports import free_port
+
 REGISTRY = "/usr/bin/docker-registry"
-
-
-def free_port() -> int:
-    """Returns a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Registry:

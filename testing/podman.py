@@ -1,9 +1,10 @@
-"""Runs the real workload image in podman, read-only, from a private image store.
+"""Private podman stores, and the real workload image run in one, read-only.
 
-Each test module loads the image (an OCI layout directory, $IMAGE) into a store of its
-own under $TEST_TMPDIR, so the host's shared store and its tags are never touched.
-Containers run on the host network, bound to 127.0.0.1 on a free port, with the flags of
-image/settings.json, and are removed by name.
+store_env() points podman at a store of its own in a directory, so the machine's images
+and tags are never touched. Store is such a store under $TEST_TMPDIR; loaded_store()
+holds the image under test ($IMAGE, an OCI layout directory). Container runs it on the
+host network, bound to 127.0.0.1 on a free port, with the security flags of
+image/settings.json; containers are removed by name.
 """
 
 import os
@@ -15,35 +16,42 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import image_settings
 import security
-from image_layout import image_under_test
+from testing.ports import free_port
 
 IMAGE_TAG = "localhost/workload:test"
 STEP_TIMEOUT = 120.0
 START_TIMEOUT = 30.0
 
 
-def free_port() -> int:
-    """Returns a port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def store_env(directory: Path, driver: str = "vfs", seen_as: Optional[str] = None,
+              infra_image: str = "") -> Dict[str, str]:
+    """Writes the configuration of a new podman store in DIRECTORY; returns the environment
+    variables that point podman and skopeo at it.
+
+    The store keeps its graph root, run root and temporary files below the directory and
+    no event log. SEEN_AS: the directory's path where podman will run, if not the same
+    (inside the build root). INFRA_IMAGE: the image of pods' infra containers (podman's
+    default needs catatonit).
+    """
+    where = seen_as or str(directory)
+    (directory / "storage.conf").write_text(f'[storage]\ndriver = "{driver}"\ngraphroot = "{where}/graph"\n'
+                                            f'runroot = "{where}/run"\n')
+    (directory / "containers.conf").write_text(
+        f'[containers]\nlog_driver = "k8s-file"\n[engine]\ntmp_dir = "{where}/libpod"\nevents_logger = "none"\n'
+        + (f'infra_image = "{infra_image}"\n' if infra_image else ""))
+    return {"CONTAINERS_STORAGE_CONF": f"{where}/storage.conf", "CONTAINERS_CONF": f"{where}/containers.conf",
+            "PODMAN_IGNORE_CGROUPSV1_WARNING": "1"}
 
 
 class Store:
-    """A private podman/skopeo image store in a temporary directory."""
+    """A private podman/skopeo image store (vfs) in a temporary directory."""
 
     def __init__(self, infra_image: str = "") -> None:
-        """INFRA_IMAGE: the image of pods' infra containers (podman's default needs catatonit)."""
+        """INFRA_IMAGE: the image of pods' infra containers (see store_env)."""
         self.root = Path(tempfile.mkdtemp(prefix="store-", dir=os.environ.get("TEST_TMPDIR")))
-        storage, engine = self.root / "storage.conf", self.root / "containers.conf"
-        storage.write_text(f'[storage]\ndriver = "vfs"\ngraphroot = "{self.root}/graph"\n'
-                           f'runroot = "{self.root}/run"\n')
-        engine.write_text(f'[containers]\nlog_driver = "k8s-file"\n[engine]\n'
-                          f'tmp_dir = "{self.root}/libpod"\nevents_logger = "none"\n'
-                          + (f'infra_image = "{infra_image}"\n' if infra_image else ""))
-        self.env = {**os.environ, "CONTAINERS_STORAGE_CONF": str(storage),
-                    "CONTAINERS_CONF": str(engine), "PODMAN_IGNORE_CGROUPSV1_WARNING": "1"}
+        self.env = {**os.environ, **store_env(self.root, infra_image=infra_image)}
         self._names: List[str] = []
 
     def run(self, command: Sequence[str], timeout: float = STEP_TIMEOUT,
@@ -83,14 +91,13 @@ class Store:
 
 def hello_app_flags() -> List[str]:
     """podman flags that serve the kit's hello app (runtime/tests/hello, $HELLO_APP) instead
-    of the user's: a read-only mount over the image's app directory (its PYTHONPATH)."""
+    of the user's: a read-only mount over the image's app directory."""
     package = Path(os.environ["HELLO_APP"]).resolve().parent
     copy = Path(tempfile.mkdtemp(prefix="hello-", dir=os.environ.get("TEST_TMPDIR")))
     shutil.copytree(package, copy / package.name)
     for path in [copy, *copy.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
-    image_env = dict(item.split("=", 1) for item in image_under_test().config["config"]["Env"])
-    return ["--volume", f"{copy}:{image_env['PYTHONPATH']}:ro"]
+    return ["--volume", f"{copy}:{image_settings.settings()['app_dir']}:ro"]
 
 
 def loaded_store(infra_image: str = "") -> Store:
