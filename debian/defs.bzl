@@ -2,9 +2,7 @@
 
 load("//debian/private:abi.bzl", _abi_check_test = "abi_check_test")
 load("//debian/private:layer.bzl", _config_layer = "config_layer", _deb_layer = "deb_layer")
-load("//debian/private:sbom.bzl", _image_sbom = "image_sbom")
 
 abi_check_test = _abi_check_test
 config_layer = _config_layer
 deb_layer = _deb_layer
-image_sbom = _image_sbom

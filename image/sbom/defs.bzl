@@ -36,6 +36,6 @@ requirements_lock = "//:requirements_lock.txt", wheels = ["//:wheels"]).""",
         "requirements_lock": attr.label(allow_single_file = True, doc = "Hash-locked requirements file."),
         "wheels": attr.label_list(allow_files = [".whl"], doc = "The wheels installed in the image."),
         "document_name": attr.string(doc = "The SPDX document's name (default: the target's name)."),
-        "_tool": attr.label(default = "//debian/tools:sbom", executable = True, cfg = "exec"),
+        "_tool": attr.label(default = "//image/sbom:sbom", executable = True, cfg = "exec"),
     },
 )

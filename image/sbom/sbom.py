@@ -179,7 +179,7 @@ def document(name: str, packages: List[dict]) -> dict:
         raise SbomError("a package is listed twice")
     doc = {
         "spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT", "name": name,
-        "creationInfo": {"created": CREATED, "creators": ["Tool: debian-tools-sbom"]},
+        "creationInfo": {"created": CREATED, "creators": ["Tool: python-workload-kit-sbom"]},
         "packages": packages,
         "relationships": [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": p["SPDXID"]} for p in packages],
     }
