@@ -12,8 +12,8 @@ _TEST_FILES = ["**/test_*.py", "**/*_test.py"]
 def pytest_tests(name, deps = [], srcs = None, **kwargs):
     """One py_test per test file (`test_*.py` or `*_test.py`, in subfolders too), run by pytest.
 
-    Each test target is named after its file without `.py` (tests/test_app.py ->
-    //tests:test_app); NAME is a test_suite of them all. The other Python files
+    Each test target is named after its file without `.py` (tests/app_test.py ->
+    //tests:app_test); NAME is a test_suite of them all. The other Python files
     (conftest.py, helpers) and every other file of the folder (fixtures, data) come
     along with each test; test requirements (requirements_test_lock.txt) are deps.
 
