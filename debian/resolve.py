@@ -186,12 +186,19 @@ def resolve(config: dict, archive: Archive, base: Optional[List[dict]] = None) -
     return entries
 
 
+def expand(config: dict) -> dict:
+    """CONFIG with "{python}" in its package names replaced by its "python" version."""
+    sets = {name: [root.format(python=config["python"]) for root in roots] for name, roots in config["sets"].items()}
+    return dict(config, sets=sets)
+
+
 def lock_document(config: dict, archive: Archive) -> dict:
     """Returns the lock document for config resolved against archive."""
     return {
         "distribution": config["distribution"],
+        "python": config["python"],
         "snapshots": config.get("snapshots", {}),
-        "packages": resolve(config, archive),
+        "packages": resolve(expand(config), archive),
     }
 
 

@@ -1,4 +1,4 @@
-"""The registered toolchain is Debian 12's python3.11 on Debian 12's own libraries.
+"""The registered toolchain is Debian's Python of the lock, on Debian's own libraries.
 
 Versions come from the Debian lock, so the test follows a re-resolved lock.
 """
@@ -21,7 +21,10 @@ def locked_upstream_version(name: str) -> str:
 class ToolchainTest(unittest.TestCase):
     def test_interpreter_is_debian_12_python(self) -> None:
         print("sys.version:", sys.version)
-        self.assertTrue(sys.version.startswith(locked_upstream_version("python3.11-minimal") + " "), sys.version)
+        with open(sys.argv[1]) as lock:
+            python = json.load(lock)["python"]
+        self.assertEqual("%d.%d" % sys.version_info[:2], python)
+        self.assertTrue(sys.version.startswith(locked_upstream_version(f"python{python}-minimal") + " "), sys.version)
 
     def test_shared_libraries_are_debian_12s(self) -> None:
         self.assertIn(" %s " % locked_upstream_version("libssl3"), ssl.OPENSSL_VERSION)

@@ -4,7 +4,8 @@ Usage: abi_test.py BASE_TAR FIXTURE NEEDS_LIBPYTHON LIBPYTHON_DEB
 FIXTURE is a program compiled by the build root's gcc, which binds
 __isoc23_strtol@GLIBC_2.38; the Debian 12 base must reject it, naming the symbol and,
 when a wheel installed it, the wheel. NEEDS_LIBPYTHON is a shared object needing
-libpython3.11.so.1.0, which LIBPYTHON_DEB (a locked .deb) ships and the base lacks.
+libpythonX.Y.so.1.0 (X.Y: the Python this runs on), which LIBPYTHON_DEB (a locked .deb)
+ships and the base lacks.
 """
 
 import os
@@ -76,9 +77,10 @@ class AbiTest(unittest.TestCase):
             os.makedirs(os.path.join(tree, "opt"))
             shutil.copy(NEEDS_LIBPYTHON, os.path.join(tree, "opt/ext.so"))
             report = abi_check.check_image(abi_check.load([BASE, tree]), ["/opt"], [LIBPYTHON_DEB])
+            python = "python%d.%d" % sys.version_info[:2]
             self.assertIn(
-                "/opt/ext.so: needs libpython3.11.so.1.0, which is not in the image; Debian's libpython3.11 ships "
-                "it: add 'image: libpython3.11' to requirements_debian.txt, then run ./bazelw run //:requirements.update",
+                f"/opt/ext.so: needs lib{python}.so.1.0, which is not in the image; Debian's lib{python} ships "
+                f"it: add 'image: lib{python}' to requirements_debian.txt, then run ./bazelw run //:requirements.update",
                 report.problems)
         finally:
             shutil.rmtree(tree)

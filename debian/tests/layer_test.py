@@ -17,6 +17,9 @@ BASE, CONFIG, CA_DEB = sys.argv[1:4]
 del sys.argv[1:4]
 PEM = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
+# The image's Python, MAJOR.MINOR: the one this test runs on.
+PYTHON = "%d.%d" % sys.version_info[:2]
+
 
 def members(path: str) -> List[tarfile.TarInfo]:
     """Every member of a tar, in archive order."""
@@ -44,18 +47,18 @@ class LayerTest(unittest.TestCase):
 
     def test_required_paths(self) -> None:
         for path, kind in [
-            ("usr/bin/python3.11", "file"), ("usr/bin/python3", "sym"), ("usr/lib/x86_64-linux-gnu/libc.so.6", "file"),
+            (f"usr/bin/python{PYTHON}", "file"), ("usr/bin/python3", "sym"), ("usr/lib/x86_64-linux-gnu/libc.so.6", "file"),
             ("usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "file"), ("usr/lib64/ld-linux-x86-64.so.2", "sym"),
             ("lib64", "sym"), ("lib", "sym"), ("bin", "sym"), ("sbin", "sym"),
             ("usr/lib/locale/C.utf8/LC_CTYPE", "file"), ("etc/ssl/certs/ca-certificates.crt", "file"),
-            ("usr/lib/python3.11/ssl.py", "file"), ("usr/lib/python3/dist-packages", "dir"),
+            (f"usr/lib/python{PYTHON}/ssl.py", "file"), ("usr/lib/python3/dist-packages", "dir"),
             ("usr/share/zoneinfo/Etc/UTC", "file"), ("usr/share/zoneinfo/Europe/Berlin", "file"), ("etc/services", "file"), ("tmp", "dir"),
             ("usr/share/doc/libc6/copyright", "file"), ("var/lib/dpkg/status.d/libc6", "file"),
         ]:
             with self.subTest(path=path):
                 self.assertIn(path, self.base)
                 self.assertTrue(getattr(self.base[path], "is" + kind)(), "%s is not a %s" % (path, kind))
-        self.assertEqual(self.base["usr/bin/python3"].linkname, "python3.11")
+        self.assertEqual(self.base["usr/bin/python3"].linkname, f"python{PYTHON}")
         self.assertEqual(self.base["lib64"].linkname, "usr/lib64")
 
     def test_forbidden_paths(self) -> None:

@@ -11,6 +11,7 @@ TESTDATA = Path(__file__).resolve().parent / "testdata"
 CONFIG = {
     "distribution": "bookworm",
     "architecture": "amd64",
+    "python": "3.11",
     "archives": {"main": ["bookworm"], "security": ["bookworm-security"]},
     "sets": {"image": ["app"], "sysroot": ["libc6"]},
     "skip": {"debconf": "not in the image"},

@@ -14,6 +14,7 @@ py_compile_layer(name, src) adds the same bytecode to any layer tar.
 --//python/layers:pyc=false skips bytecode everywhere.
 """
 
+load("@debian12//:python.bzl", "PYTHON_CACHE_TAG", "PYTHON_VERSION")
 load("@rules_python//python:defs.bzl", "PyInfo")
 
 PycSettingInfo = provider(
@@ -50,7 +51,7 @@ def _compile_or_copy(ctx, src, out):
         return
     ctx.actions.run(
         executable = ctx.executable._pyc_tool,
-        arguments = ["--no-pyc", ctx.file._no_pyc.path, src.path, out.path],
+        arguments = ["--no-pyc", ctx.file._no_pyc.path, "--python-version", PYTHON_VERSION, src.path, out.path],
         inputs = [src, ctx.file._no_pyc],
         outputs = [out],
         mnemonic = "PyCompileLayer",
@@ -69,7 +70,7 @@ py_compile_layer = rule(
         mandatory = True,
         doc = "The layer tar whose .py files get bytecode.",
     )),
-    doc = "Adds __pycache__/*.cpython-311.pyc (unchecked-hash) for every .py of a layer tar.",
+    doc = "Adds __pycache__/*.%s.pyc (unchecked-hash) for every .py of a layer tar." % PYTHON_CACHE_TAG,
 )
 
 _EXCLUDED_NAMES = ["BUILD", "BUILD.bazel", "REPO.bazel", "WORKSPACE"]

@@ -1,13 +1,14 @@
 """Add precompiled bytecode to a layer tar.
 
-For every .py in the input tar, writes __pycache__/<stem>.cpython-311.pyc beside it:
+For every .py in the input tar, writes __pycache__/<stem>.<cache tag>.pyc beside it:
 unchecked hash-based (PEP 552), compiled under the absolute path the source has in the
 image, so the image's Python never reads or rewrites a source it imports. The output
 holds every input entry plus the new ones, sorted by name. Files listed in the --no-pyc
 file (one "GLOB REASON" per line, GLOB matched against the in-image path) are left
 without bytecode; any other source that does not compile fails the run.
 
-Run it on the image's own interpreter (CPython 3.11): bytecode is specific to it.
+Run it on the image's own interpreter (--python-version says which): bytecode is specific
+to it.
 """
 
 import argparse
@@ -22,19 +23,18 @@ from typing import Dict, List, Tuple
 
 import tarout
 
-CACHE_TAG = "cpython-311"
+CACHE_TAG = sys.implementation.cache_tag
 
 
 class LayerError(Exception):
     """A problem with the input that the user has to fix; its message is one line."""
 
 
-def check_interpreter() -> None:
-    """Fail unless this is the image's CPython 3.11."""
-    if sys.version_info[:2] != (3, 11) or sys.implementation.cache_tag != CACHE_TAG:
+def check_interpreter(version: str) -> None:
+    """Fail unless this is the image's CPython, of VERSION (MAJOR.MINOR)."""
+    if sys.implementation.name != "cpython" or "%d.%d" % sys.version_info[:2] != version:
         raise LayerError(
-            f"must run on the image's CPython 3.11 (cache tag {CACHE_TAG}), "
-            f"not {sys.implementation.cache_tag} {sys.version.split()[0]}"
+            f"must run on the image's CPython {version}, not {sys.implementation.name} {sys.version.split()[0]}"
         )
 
 
@@ -108,7 +108,7 @@ def add_bytecode(src: Path, out: Path, no_pyc: List[Tuple[str, str]]) -> None:
             entries[pyc_name] = tarout.Entry(tarout.FILE, 0o644, data=pyc)
     if failures:
         raise LayerError(
-            f"{len(failures)} source(s) do not compile on Python 3.11; fix them or list them "
+            f"{len(failures)} source(s) do not compile on Python {sys.version.split()[0]}; fix them or list them "
             "in the no-pyc file: " + "; ".join(failures)
         )
     with open(out, "wb") as stream:
@@ -121,11 +121,12 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--no-pyc", type=Path, required=True, help="file of 'GLOB REASON' lines")
+    parser.add_argument("--python-version", required=True, help="the image's Python, MAJOR.MINOR")
     parser.add_argument("src", type=Path, help="input layer tar")
     parser.add_argument("out", type=Path, help="output layer tar")
     args = parser.parse_args()
     try:
-        check_interpreter()
+        check_interpreter(args.python_version)
         add_bytecode(args.src, args.out, read_no_pyc(args.no_pyc))
     except (LayerError, OSError, tarfile.TarError, tarout.TarError) as error:
         print(f"pyc: {error}", file=sys.stderr)

@@ -25,7 +25,7 @@ from typing import List, Optional
 import lockcheck
 import resolve
 
-PYTHON_VERSION = "3.11"
+PYTHON_VERSION = "%d.%d" % sys.version_info[:2]  # it runs on the image's Python
 PYTHON_PLATFORM = "x86_64-manylinux_2_28"
 
 

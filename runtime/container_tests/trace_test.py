@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -97,7 +98,7 @@ class NoWriteTest(unittest.TestCase):
         self.assertTrue({first, *workers, replacement} <= pids, (first, workers, replacement, pids))
         pyc = [path for _, call, path, _ in calls if path.endswith(".pyc")]
         self.assertGreater(len(pyc), 100)
-        self.assertTrue(any(path.endswith("workload_server/__pycache__/worker.cpython-311.pyc")
+        self.assertTrue(any(path.endswith(f"workload_server/__pycache__/worker.{sys.implementation.cache_tag}.pyc")
                             for path in pyc))
         self.assertEqual([path for _, _, path, _ in calls if path.endswith(".py")], [])
         writes = [(path, rest) for _, call, path, rest in calls

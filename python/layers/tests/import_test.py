@@ -1,6 +1,6 @@
 """The layers' modules import from their bytecode without reading any source.
 
-Usage: import_test.py THIRD_PARTY.tar APP.tar (run on the image's python3.11; $SITE_PACKAGES
+Usage: import_test.py THIRD_PARTY.tar APP.tar (run on the image's Python; $SITE_PACKAGES
 and $APP_DIR say where the layers put their packages).
 Unpacks both layers into one read-only tree, then imports, in a fresh interpreter under
 strace: the app's main module, the kit's launcher and every top-level module of every
@@ -40,7 +40,7 @@ cached = {m.__name__: m.__spec__.cached for m in list(sys.modules.values())
           if getattr(m, "__spec__", None) and m.__spec__.origin and m.__spec__.origin.endswith(".py")}
 print(json.dumps({"failed": failed, "cached": cached}))
 """
-# File name suffixes of extension modules (foo.cpython-311-x86_64-linux-gnu.so, foo.abi3.so).
+# File names of extension modules (foo.cpython-3XY-x86_64-linux-gnu.so, foo.abi3.so, foo.so).
 EXTENSION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\..*\.so$|^([A-Za-z_][A-Za-z0-9_]*)\.so$")
 
 

@@ -1,8 +1,9 @@
-"""The bytecode tool on small tars made here, and on Debian 12's whole standard library.
+"""The bytecode tool on small tars made here, and on Debian's whole standard library.
 
 Usage: pyc_tool_test.py PYC_TOOL PYC_PY STDLIB_FILE... (PYC_PY: the tool's source, run on
-another Python to see it refuse; STDLIB_FILE: any files of @debian12's python3.11
-standard library; the test tars up the .py files below their usr/lib/python3.11).
+another Python to see it refuse; STDLIB_FILE: any files of @debian12's standard library;
+the test tars up the .py files below their usr/lib/pythonX.Y). It runs on the image's
+Python, whose version and cache tag it takes for the tool's.
 """
 
 import importlib.util
@@ -23,6 +24,9 @@ from layer_reader import NO_PYC_FILE, Layer
 
 PYC_TOOL, PYC_TOOL_SOURCE = sys.argv[1:3]
 STDLIB_FILES = sys.argv[3:]
+VERSION = "%d.%d" % sys.version_info[:2]
+TAG = sys.implementation.cache_tag
+STDLIB = f"usr/lib/python{VERSION}/"
 
 
 def make_tar(path: Path, files: Dict[str, bytes], links: Tuple[Tuple[str, str], ...] = ()) -> None:
@@ -49,7 +53,7 @@ class PycToolTest(unittest.TestCase):
     def run_tool(self, src: Path, no_pyc: str = "") -> Tuple[subprocess.CompletedProcess, Path]:
         """Run the tool on src; return the process and the output path."""
         out = src.with_suffix(".out.tar")
-        args = [PYC_TOOL, "--no-pyc", no_pyc or str(self.no_pyc), str(src), str(out)]
+        args = [PYC_TOOL, "--no-pyc", no_pyc or str(self.no_pyc), "--python-version", VERSION, str(src), str(out)]
         return subprocess.run(args, capture_output=True, text=True, check=False), out
 
     def test_help(self) -> None:
@@ -72,14 +76,14 @@ class PycToolTest(unittest.TestCase):
         layer = Layer(str(out))
         self.assertFalse(any(i.name.startswith(("./", "/")) for i in layer.infos))
         for name in [
-            "opt/pkg/__pycache__/mod.cpython-311.pyc",
-            "opt/pkg/__pycache__/abs.cpython-311.pyc",
-            "opt/pkg/__pycache__/rel.cpython-311.pyc",
-            "etc/__pycache__/real.cpython-311.pyc",
+            f"opt/pkg/__pycache__/mod.{TAG}.pyc",
+            f"opt/pkg/__pycache__/abs.{TAG}.pyc",
+            f"opt/pkg/__pycache__/rel.{TAG}.pyc",
+            f"etc/__pycache__/real.{TAG}.pyc",
         ]:
             self.assertIn(name, layer.members)
         self.assertNotIn("opt/templates/__pycache__", layer.members)
-        linked = layer.data["opt/pkg/__pycache__/abs.cpython-311.pyc"]
+        linked = layer.data[f"opt/pkg/__pycache__/abs.{TAG}.pyc"]
         self.assertEqual(linked[8:16], importlib.util.source_hash(b"Y = 1\n"))
         self.assertEqual(marshal.loads(linked[16:]).co_filename, "/opt/pkg/abs.py")
         again, out2 = self.run_tool(src)
@@ -94,14 +98,15 @@ class PycToolTest(unittest.TestCase):
         env = {"PYTHONPATH": os.pathsep.join([str(tool.parent), str(Path(tarout.__file__).parent)]),
                "PYTHONDONTWRITEBYTECODE": "1"}
         result = subprocess.run(
-            [other, str(tool), "--no-pyc", str(self.no_pyc), str(src), str(self.scratch / "o.tar")],
+            [other, str(tool), "--no-pyc", str(self.no_pyc), "--python-version", VERSION, str(src),
+             str(self.scratch / "o.tar")],
             env=env,
             capture_output=True,
             text=True,
             check=False,
         )
         self.assertEqual(result.returncode, 1, result.stderr)
-        self.assertIn("must run on the image's CPython 3.11", result.stderr)
+        self.assertIn(f"must run on the image's CPython {VERSION}, not cpython 3.", result.stderr)
         self.assertNotIn("Traceback", result.stderr)
 
     def test_unlisted_syntax_error_fails_naming_file(self) -> None:
@@ -115,10 +120,10 @@ class PycToolTest(unittest.TestCase):
 
     def test_refuses_existing_bytecode(self) -> None:
         src = self.scratch / "pyc.tar"
-        make_tar(src, {"a/m.py": b"pass\n", "a/__pycache__/m.cpython-311.pyc": b"stale"})
+        make_tar(src, {"a/m.py": b"pass\n", f"a/__pycache__/m.{TAG}.pyc": b"stale"})
         result, _ = self.run_tool(src)
         self.assertEqual(result.returncode, 1)
-        self.assertIn("/a/__pycache__/m.cpython-311.pyc", result.stderr)
+        self.assertIn(f"/a/__pycache__/m.{TAG}.pyc", result.stderr)
 
     def test_dangling_link_fails(self) -> None:
         src = self.scratch / "link.tar"
@@ -130,15 +135,15 @@ class PycToolTest(unittest.TestCase):
     def test_debian_stdlib_compiles_with_project_list(self) -> None:
         files: List[Tuple[str, Path]] = []
         for path in STDLIB_FILES:
-            marker = "/usr/lib/python3.11/"
+            marker = "/" + STDLIB
             if path.endswith(".py") and marker in path and "/__pycache__/" not in path:
-                files.append(("usr/lib/python3.11/" + path.split(marker, 1)[1], Path(path)))
+                files.append((STDLIB + path.split(marker, 1)[1], Path(path)))
         self.assertGreater(len(files), 500)
         src = self.scratch / "stdlib.tar"
         make_tar(src, {name: disk.read_bytes() for name, disk in files})
         result, out = self.run_tool(src, no_pyc=NO_PYC_FILE)
         self.assertEqual(result.returncode, 0, result.stderr)
-        pycs = [n for n in Layer(str(out)).members if n.endswith(".cpython-311.pyc")]
+        pycs = [n for n in Layer(str(out)).members if n.endswith(f".{TAG}.pyc")]
         self.assertGreater(len(pycs), 500)
 
 

@@ -84,7 +84,7 @@ class ThirdPartyLayerTest(unittest.TestCase):
                         self.assertIn(image_path[1:], self.layer.members)
 
     def test_kit_launcher_present(self) -> None:
-        for name in ("__init__.py", "__main__.py", "__pycache__/__main__.cpython-311.pyc"):
+        for name in ("__init__.py", "__main__.py", f"__pycache__/__main__.{sys.implementation.cache_tag}.pyc"):
             self.assertIn(f"{SITE}/{KIT_MODULE}/{name}", self.layer.members)
 
     def test_only_site_packages_content(self) -> None:
