@@ -25,13 +25,6 @@ PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./@:-]*$")
 RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
 
-def graceful_timeout() -> int:
-    """The launcher's GRACEFUL_TIMEOUT when the variable is unset."""
-    defaults = settings.from_environ({}, cpus=1.0, module_exists=lambda name: True,
-                                     is_file=lambda path: False)
-    return defaults.graceful_timeout
-
-
 def manifests(image: str) -> List[Dict[str, object]]:
     """The Deployment and the Service that run IMAGE (REPOSITORY@sha256:DIGEST)."""
     labels = {"app.kubernetes.io/name": NAME}
@@ -59,7 +52,7 @@ def manifests(image: str) -> List[Dict[str, object]]:
                 "spec": {
                     "automountServiceAccountToken": False,
                     # The preStop sleep, then the launcher's whole GRACEFUL_TIMEOUT.
-                    "terminationGracePeriodSeconds": PRE_STOP_SECONDS + graceful_timeout(),
+                    "terminationGracePeriodSeconds": PRE_STOP_SECONDS + settings.DEFAULT_GRACEFUL_TIMEOUT,
                     "containers": [container],
                 },
             },

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import render
 import security
+from workload_server import settings
 
 import image_settings
 
@@ -24,8 +25,8 @@ class RenderTest(unittest.TestCase):
         self.assertEqual(container["ports"], [{"name": "http", "containerPort": image_settings.settings()["port"]}])
         self.assertEqual(container["securityContext"]["runAsUser"], image_settings.settings()["user"]["uid"])
         self.assertEqual(container["lifecycle"], {"preStop": {"sleep": {"seconds": render.PRE_STOP_SECONDS}}})
-        self.assertEqual(render.graceful_timeout(), 120)
-        self.assertEqual(pod["terminationGracePeriodSeconds"], render.PRE_STOP_SECONDS + 120)
+        self.assertEqual(pod["terminationGracePeriodSeconds"],
+                         render.PRE_STOP_SECONDS + settings.DEFAULT_GRACEFUL_TIMEOUT)
         self.assertRegex(container["image"], render.DIGEST_REFERENCE)
         for probe in ("readinessProbe", "livenessProbe"):
             self.assertEqual(container[probe]["httpGet"], {"path": "/", "port": "http"})

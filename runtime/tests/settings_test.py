@@ -1,14 +1,23 @@
-"""Settings parsing: defaults, precedence and one-line errors (no server)."""
+"""Settings parsing: defaults, precedence and one-line errors (no server); the --help
+text and runtime/README.md's table list exactly the variables the code reads."""
 
+import os
+import re
+import subprocess
+import sys
 import unittest
+from pathlib import Path
 
 from workload_server import settings
 
+README = Path(os.environ["README"])
+IMAGE_PORT = {"PORT": "8080"}  # what the image's environment always holds
 
-def parse(env, cpus=2.0, modules=("app.main",), files=()):
-    """Parse ``env`` with fake module and file lookups."""
+
+def parse(env, cpus=2.0, modules=("app.main",), files=(), base=IMAGE_PORT):
+    """Parse ``env`` (over the image's PORT) with fake module and file lookups."""
     return settings.from_environ(
-        env, cpus=cpus, module_exists=lambda m: m in modules,
+        {**base, **env}, cpus=cpus, module_exists=lambda m: m in modules,
         is_file=lambda p: p in files,
     )
 
@@ -27,6 +36,11 @@ class DefaultsTest(unittest.TestCase):
         self.assertEqual(config.max_body, 10 * 1024 * 1024)
         self.assertEqual(config.worker_tmp_dir, "/dev/shm")
         self.assertIsNone(config.gunicorn_conf)
+
+    def test_port_comes_from_the_environment(self):
+        with self.assertRaisesRegex(settings.SettingsError, r"^PORT: not set \(the image sets it\)"):
+            parse({}, base={})
+        self.assertEqual(parse({"BIND": "127.0.0.1:9"}, base={}).bind, "127.0.0.1:9")
 
     def test_module_falls_back_to_main(self):
         self.assertEqual(parse({}, modules=("main",)).app_module, "main:app")
@@ -64,7 +78,9 @@ class PrecedenceTest(unittest.TestCase):
         self.assertEqual(parse({"WORKERS_PER_CORE": "0.1"}, cpus=1).workers, 1)
 
     def test_empty_values_are_unset(self):
-        self.assertEqual(parse({"PORT": "", "WEB_CONCURRENCY": " "}).bind, "0.0.0.0:8080")
+        self.assertEqual(parse({"HOST": "", "WEB_CONCURRENCY": " "}).bind, "0.0.0.0:8080")
+        with self.assertRaisesRegex(settings.SettingsError, "^PORT: not set"):
+            parse({"PORT": " "})
 
     def test_empty_access_log_turns_it_off(self):
         self.assertIsNone(parse({"ACCESS_LOG": ""}).access_log)
@@ -99,6 +115,28 @@ class ErrorTest(unittest.TestCase):
                     self.assertEqual(caught.exception.variable, name)
                     self.assertTrue(str(caught.exception).startswith(f"{name}: "))
                     self.assertNotIn("\n", str(caught.exception))
+
+
+class DocumentationTest(unittest.TestCase):
+    """VARIABLES is what the code reads, and what --help and the README show."""
+
+    def test_every_variable_the_code_reads_is_listed(self):
+        source = Path(settings.__file__).read_text()
+        read = set(re.findall(r'environ, "([A-Z_]+)"', source)) | set(re.findall(r'_get\(environ, "([A-Z_]+)"\)', source))
+        read |= {"ACCESS_LOG", "ERROR_LOG"}  # read through _log_target
+        self.assertEqual(read, {v.name for v in settings.VARIABLES})
+
+    def test_help_lists_every_variable(self):
+        done = subprocess.run([sys.executable, "-m", "workload_server", "--help"], capture_output=True, text=True,
+                              check=True, timeout=60)
+        self.assertIn(settings.help_text(), done.stdout)
+        for variable in settings.VARIABLES:
+            self.assertRegex(done.stdout, r"\n  %s +" % variable.name)
+
+    def test_readme_table_is_the_code_s(self):
+        self.assertIn(settings.markdown_table(), README.read_text(),
+                      "runtime/README.md's variable table differs from settings.VARIABLES; it should read:\n"
+                      + settings.markdown_table())
 
 
 if __name__ == "__main__":

@@ -64,7 +64,8 @@ PYTHON = _interpreter()
 
 def base_env(**extra: str) -> Dict[str, str]:
     """A minimal environment for the server (no inherited settings)."""
-    env = {"PYTHONPATH": PYTHONPATH, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    # PORT as the image sets it (a free one here); start() binds a free port with BIND.
+    env = {"PYTHONPATH": PYTHONPATH, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PORT": str(free_port())}
     env.update(extra)
     return env
 

@@ -5,8 +5,11 @@ meinheld-gunicorn image (``MODULE_NAME``, ``VARIABLE_NAME``, ``APP_MODULE``,
 ``GUNICORN_CONF``, ``WORKERS_PER_CORE``, ``WEB_CONCURRENCY``, ``HOST``,
 ``PORT``, ``BIND``, ``LOG_LEVEL``) and its uvicorn-gunicorn sibling
 (``ACCESS_LOG``, ``ERROR_LOG``, ``TIMEOUT``, ``GRACEFUL_TIMEOUT``,
-``KEEP_ALIVE``). Two differences: ``PORT`` defaults to 8080 (an unprivileged
-port for a non-root user) and ``MAX_BODY`` is new.
+``KEEP_ALIVE``). Differences: ``PORT`` has no default of its own (the image sets it,
+from image/settings.json: an unprivileged port for a non-root user), and ``MAX_BODY``,
+``MAX_REQUESTS`` and ``MAX_REQUESTS_JITTER`` are new. VARIABLES lists them all with
+their defaults and meanings: the ``--help`` text and runtime/README.md's table come
+from it.
 
 Everything that touches the machine (does a module exist, is a path a file,
 how many CPUs) is passed in, so this module can be tested with plain dicts.
@@ -15,13 +18,21 @@ how many CPUs) is passed in, so this module can be tested with plain dicts.
 import dataclasses
 import math
 import re
+import textwrap
 from typing import Callable, Mapping, Optional, Sequence, Tuple
 
 DEFAULT_MODULES = ("app.main", "main")
 DEFAULT_VARIABLE = "app"
 DEFAULT_CONF_FILES = ("/app/gunicorn_conf.py", "/app/app/gunicorn_conf.py")
-DEFAULT_PORT = 8080
+DEFAULT_WORKERS_PER_CORE = 2.0
+DEFAULT_HOST = "0.0.0.0"
+DEFAULT_LOG_LEVEL = "info"
+DEFAULT_TIMEOUT = 120
+DEFAULT_GRACEFUL_TIMEOUT = 120
+DEFAULT_KEEP_ALIVE = 5
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
+DEFAULT_MAX_REQUESTS = 10000
+DEFAULT_MAX_REQUESTS_JITTER = 1000
 # meinheld keeps a body in one buffer capped at 1 GiB (LIMIT_MAX in buffer.c).
 MAX_BODY_CEILING = 1024 * 1024 * 1024
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -29,6 +40,67 @@ HEARTBEAT_DIR = "/dev/shm"
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Variable:
+    """One environment variable the launcher reads: its name, its default as shown to
+    people, and what it means."""
+
+    name: str
+    default: str
+    meaning: str
+
+
+VARIABLES = (
+    Variable("MODULE_NAME", " if importable, else ".join(DEFAULT_MODULES), "module holding the WSGI app"),
+    Variable("VARIABLE_NAME", DEFAULT_VARIABLE, "name of the WSGI callable in that module"),
+    Variable("APP_MODULE", "MODULE_NAME:VARIABLE_NAME", "module:variable to serve; overrides both"),
+    Variable("GUNICORN_CONF", ", else ".join(DEFAULT_CONF_FILES) + ", if present",
+             "gunicorn Python config file; its settings are applied last and win"),
+    Variable("WORKERS_PER_CORE", "%g" % DEFAULT_WORKERS_PER_CORE,
+             "workers per CPU (may be fractional); CPUs = the container's cgroup CPU limit, capped by the "
+             "CPU affinity, not the host's core count"),
+    Variable("WEB_CONCURRENCY", "WORKERS_PER_CORE x CPUs, at least 1", "number of workers; overrides WORKERS_PER_CORE"),
+    Variable("HOST", DEFAULT_HOST, "address to listen on"),
+    Variable("PORT", "set by the image (image/settings.json)",
+             "port to listen on (tiangolo's default is 80; the image's is unprivileged, for a non-root user)"),
+    Variable("BIND", "HOST:PORT", "gunicorn bind address; overrides HOST and PORT"),
+    Variable("LOG_LEVEL", DEFAULT_LOG_LEVEL, ", ".join(LOG_LEVELS)),
+    Variable("ACCESS_LOG", "- (stdout)", "access log target; empty turns access logging off (faster)"),
+    Variable("ERROR_LOG", "- (stderr)", "error log target; empty means the default"),
+    Variable("TIMEOUT", str(DEFAULT_TIMEOUT), "seconds a worker may stay silent before the master restarts it (0 = never)"),
+    Variable("GRACEFUL_TIMEOUT", str(DEFAULT_GRACEFUL_TIMEOUT), "seconds a worker gets to finish open requests on SIGTERM"),
+    Variable("KEEP_ALIVE", str(DEFAULT_KEEP_ALIVE), "keep-alive seconds; 0 turns keep-alive off (tiangolo's meinheld image "
+             "hard-codes 120)"),
+    Variable("MAX_BODY", "%d (10 MiB)" % DEFAULT_MAX_BODY,
+             "largest request body in bytes (plain or chunked), held in memory; larger get 413. At most %d "
+             "(meinheld's buffer cap)" % MAX_BODY_CEILING),
+    Variable("MAX_REQUESTS", str(DEFAULT_MAX_REQUESTS),
+             "a worker retires (gracefully, the master starts a new one) after this many requests; 0 never. "
+             "On by default because greenlet 1.1.3.post0, the last greenlet meinheld works with, leaks about "
+             "4 KiB per request on Python 3.11 (greenlet issue 328, fixed only in greenlet 2)"),
+    Variable("MAX_REQUESTS_JITTER", str(DEFAULT_MAX_REQUESTS_JITTER),
+             "up to this many more requests, drawn per worker, so workers do not all retire at once"),
+)
+
+
+def help_text(columns: int = 79) -> str:
+    """The variables as --help lists them: name, then meaning and default, wrapped."""
+    width = max(len(v.name) for v in VARIABLES) + 4
+    lines = []
+    for variable in VARIABLES:
+        text = "%s (default: %s)" % (variable.meaning, variable.default)
+        lines += textwrap.wrap(text, columns, initial_indent="  " + variable.name.ljust(width - 2),
+                               subsequent_indent=" " * width, break_on_hyphens=False)
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table() -> str:
+    """The variables as runtime/README.md's table."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    rows += ["| `%s` | %s | %s |" % (v.name, v.default, v.meaning) for v in VARIABLES]
+    return "\n".join(rows) + "\n"
 
 
 class SettingsError(ValueError):
@@ -158,8 +230,10 @@ def _bind(environ: Mapping[str, str]) -> str:
     bind = _get(environ, "BIND")
     if bind is not None:
         return bind.strip()
-    host = (_get(environ, "HOST") or "0.0.0.0").strip()
-    port = _int(environ, "PORT", DEFAULT_PORT, 1, 65535)
+    host = (_get(environ, "HOST") or DEFAULT_HOST).strip()
+    if _get(environ, "PORT") is None:
+        raise SettingsError("PORT", "not set (the image sets it); set PORT, or BIND to host:port")
+    port = _int(environ, "PORT", 0, 1, 65535)
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
@@ -184,12 +258,12 @@ def from_environ(
     ``WORKERS_PER_CORE * cpus``, at least 1, unless ``WEB_CONCURRENCY`` is set.
     """
     app_module, module_source, variable_source = _app_module(environ, module_exists)
-    workers_per_core = _positive_float(environ, "WORKERS_PER_CORE", 2.0)
+    workers_per_core = _positive_float(environ, "WORKERS_PER_CORE", DEFAULT_WORKERS_PER_CORE)
     if _get(environ, "WEB_CONCURRENCY") is None:
         workers = max(int(workers_per_core * cpus), 1)
     else:
         workers = _int(environ, "WEB_CONCURRENCY", 1, 1, 1024)
-    log_level = (_get(environ, "LOG_LEVEL") or "info").strip().lower()
+    log_level = (_get(environ, "LOG_LEVEL") or DEFAULT_LOG_LEVEL).strip().lower()
     if log_level not in LOG_LEVELS:
         raise SettingsError("LOG_LEVEL", f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     return Settings(
@@ -204,12 +278,10 @@ def from_environ(
         log_level=log_level,
         access_log=_log_target(environ, "ACCESS_LOG"),
         error_log=_log_target(environ, "ERROR_LOG"),
-        timeout=_int(environ, "TIMEOUT", 120, 0, 86400),
-        graceful_timeout=_int(environ, "GRACEFUL_TIMEOUT", 120, 0, 86400),
-        keep_alive=_int(environ, "KEEP_ALIVE", 5, 0, 86400),
+        timeout=_int(environ, "TIMEOUT", DEFAULT_TIMEOUT, 0, 86400),
+        graceful_timeout=_int(environ, "GRACEFUL_TIMEOUT", DEFAULT_GRACEFUL_TIMEOUT, 0, 86400),
+        keep_alive=_int(environ, "KEEP_ALIVE", DEFAULT_KEEP_ALIVE, 0, 86400),
         max_body=_int(environ, "MAX_BODY", DEFAULT_MAX_BODY, 1, MAX_BODY_CEILING),
-        # greenlet 1.1.3.post0 (the last meinheld can use) leaks ~4 KiB per greenlet on
-        # Python 3.11 and meinheld makes one per request: recycle workers by default.
-        max_requests=_int(environ, "MAX_REQUESTS", 10000, 0, 10**9),
-        max_requests_jitter=_int(environ, "MAX_REQUESTS_JITTER", 1000, 0, 10**9),
+        max_requests=_int(environ, "MAX_REQUESTS", DEFAULT_MAX_REQUESTS, 0, 10**9),
+        max_requests_jitter=_int(environ, "MAX_REQUESTS_JITTER", DEFAULT_MAX_REQUESTS_JITTER, 0, 10**9),
     )
