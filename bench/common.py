@@ -145,27 +145,19 @@ class PodmanStore:
         process.container = name  # type: ignore[attr-defined]
         return process
 
+    def inspect(self, process: subprocess.Popen, template: str) -> str:
+        """`podman inspect --format TEMPLATE` of PROCESS's container."""
+        result = subprocess.run(self.command("inspect", "--format", template, process.container),
+                                capture_output=True, text=True, timeout=30, check=True)
+        return result.stdout.strip()
+
     def pid(self, process: subprocess.Popen) -> int:
         """Returns the host PID of the container's first process."""
-        result = subprocess.run(
-            self.command("inspect", "--format", "{{.State.Pid}}", process.container),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-        return int(result.stdout.strip())
+        return int(self.inspect(process, "{{.State.Pid}}"))
 
     def started_at(self, process: subprocess.Popen) -> float:
         """Returns when the container's first process started, as a time.time() value."""
-        result = subprocess.run(
-            self.command("inspect", "--format", "{{.State.StartedAt.UnixNano}}", process.container),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-        return int(result.stdout.strip()) / 1e9
+        return int(self.inspect(process, "{{.State.StartedAt.UnixNano}}")) / 1e9
 
     def stop(self, process: subprocess.Popen) -> None:
         """Stops the container of PROCESS and removes it."""
