@@ -1,12 +1,38 @@
 """The workload image's shape, from image/settings.json: its layers and its config.
 
-LAYERS maps each layer name of settings.json to the target giving it; workload_image
-builds an oci_image of such layers, in settings.json's order, with the settings' entry
-point, environment, port, user and working directory.
+workload_python_layers builds the two Python layers of an app (every locked requirement,
+the kit's meinheld and server launcher; the app). LAYERS maps each layer name of
+settings.json to the target giving it; workload_image builds an oci_image of such
+layers, in settings.json's order, with the settings' entry point, environment, port,
+user and working directory.
 """
 
 load("@image_settings//:settings.bzl", "SETTINGS")
+load("@pypi//:requirements.bzl", "all_requirements")
 load("//oci:defs.bzl", "oci_image")
+load("//python/layers:defs.bzl", "py_image_layer")
+
+# The kit's server: the launcher, and its meinheld (not from PyPI: runtime/meinheld).
+SERVER = "//runtime:workload_server"
+SERVER_WHEELS = ["@meinheld//:pkg"]
+
+def workload_python_layers(name, app, **kwargs):
+    """py_image_layer of APP with the kit's server and every locked requirement.
+
+    Args:
+      name: the target (third_party.tar, app.tar; see py_image_layer).
+      app: the app's py_library.
+      **kwargs: common attributes (visibility, testonly...).
+    """
+    py_image_layer(
+        name = name,
+        app = app,
+        app_dir = SETTINGS["app_dir"],
+        requirements = all_requirements + SERVER_WHEELS,
+        site_packages = SETTINGS["site_packages"],
+        deps = [SERVER],
+        **kwargs
+    )
 
 LAYERS = {
     "accounts": "//debian:config_layer",

@@ -13,6 +13,8 @@ def _image_sbom_impl(ctx):
         args.add("--requirements", ctx.file.requirements_lock)
         inputs.append(ctx.file.requirements_lock)
     args.add_all(ctx.files.wheels, before_each = "--wheel")
+    args.add_all(ctx.files.source_locks, before_each = "--source-lock")
+    inputs += ctx.files.source_locks
     ctx.actions.run(
         executable = ctx.executable._tool,
         arguments = [args],
@@ -35,6 +37,7 @@ requirements_lock = "//:requirements_lock.txt", wheels = ["//:wheels"]).""",
         "debs": attr.label_list(allow_files = [".deb"], mandatory = True, doc = "The .debs of those sets."),
         "requirements_lock": attr.label(allow_single_file = True, doc = "Hash-locked requirements file."),
         "wheels": attr.label_list(allow_files = [".whl"], doc = "The wheels installed in the image."),
+        "source_locks": attr.label_list(allow_files = [".json"], doc = "Packages the kit builds from a source archive with its patches (e.g. runtime/meinheld/source.json)."),
         "document_name": attr.string(doc = "The SPDX document's name (default: the target's name)."),
         "_tool": attr.label(default = "//image/sbom:sbom", executable = True, cfg = "exec"),
     },

@@ -1,6 +1,7 @@
-"""//:sbom lists exactly the image's Debian packages and every locked requirement.
+"""//:sbom lists exactly the image's Debian packages, every locked requirement and the
+packages the kit builds from source (at VERSION+LOCAL, with the archive's sha256).
 
-Usage: sbom_test.py SBOM_JSON DEBIAN_LOCK_JSON REQUIREMENTS_LOCK
+Usage: image_sbom_test.py SBOM_JSON DEBIAN_LOCK_JSON REQUIREMENTS_LOCK SOURCE_LOCK...
 """
 
 import json
@@ -10,6 +11,7 @@ import unittest
 import lockcheck
 
 SBOM, DEBIAN_LOCK, REQUIREMENTS_LOCK = sys.argv[1:4]
+SOURCE_LOCKS = sys.argv[4:]
 
 
 class ImageSbomTest(unittest.TestCase):
@@ -33,8 +35,17 @@ class ImageSbomTest(unittest.TestCase):
         with open(REQUIREMENTS_LOCK) as handle:
             locked, problems = lockcheck.parse_lock(handle.read(), REQUIREMENTS_LOCK)
         self.assertEqual(problems, [])
+        expected = {name: entry[0] for name, entry in locked.items()}
+        for path in SOURCE_LOCKS:
+            with open(path) as handle:
+                source = json.load(handle)
+            name = lockcheck.canonical_name(source["name"])
+            expected[name] = "%s+%s" % (source["version"], source["local_version"])
+            package = next(p for p in self.packages if lockcheck.canonical_name(p["name"]) == name)
+            self.assertEqual(package["checksums"], [{"algorithm": "SHA256", "checksumValue": source["sha256"]}])
+            self.assertIn("patches", package["comment"])
         listed = {lockcheck.canonical_name(n): v for n, v in self.purls("pypi").items()}
-        self.assertEqual(listed, {name: entry[0] for name, entry in locked.items()})
+        self.assertEqual(listed, expected)
 
     def test_every_image_deb_with_its_version(self) -> None:
         with open(DEBIAN_LOCK) as handle:

@@ -6,7 +6,9 @@ the file is machine-readable, else NOASSERTION). Python packages come from a
 hash-locked requirements file and the wheels actually installed: a wheel whose sha256
 is one of the locked hashes is recorded with that hash; a wheel built locally from a
 source archive is recorded with the locked hashes of the source (its licence from
-the wheel's METADATA either way). Output is deterministic: sorted, a fixed `created`,
+the wheel's METADATA either way). A wheel the kit builds from a source lock
+(--source-lock, e.g. runtime/meinheld/source.json: the archive's sha256 and the kit's
+patches) is recorded at VERSION+LOCAL with the archive's sha256. Output is deterministic: sorted, a fixed `created`,
 and a document namespace derived from the content's sha256.
 """
 
@@ -17,7 +19,7 @@ import re
 import sys
 import zipfile
 from email.parser import HeaderParser
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from debfile import Deb, DebError, parse_control, read_deb
 from lockcheck import canonical_name, parse_lock
@@ -140,9 +142,23 @@ def deb_packages(lock: dict, sets: List[str], debs: Dict[str, Deb]) -> List[dict
     return packages
 
 
-def wheel_packages(locked: Dict[str, Tuple[str, List[str]]], wheels: List[str]) -> List[dict]:
+def source_locked(sources: List[dict]) -> Tuple[Dict[str, Tuple[str, List[str]]], Dict[str, str]]:
+    """The source locks as lock entries (name -> (VERSION+LOCAL, [archive sha256])), and a
+    comment for each."""
+    locked, comments = {}, {}
+    for source in sources:
+        key = canonical_name(source["name"])
+        locked[key] = ("%s+%s" % (source["version"], source["local_version"]), [source["sha256"]])
+        comments[key] = "built by the kit from %s %s's source archive (the checksum is the archive's) with %d patches: %s" % (
+            source["name"], source["version"], len(source["patches"]), ", ".join(source["patches"]))
+    return locked, comments
+
+
+def wheel_packages(locked: Dict[str, Tuple[str, List[str]]], wheels: List[str],
+                   comments: Optional[Dict[str, str]] = None) -> List[dict]:
     """Returns SPDX packages for the installed wheels, checked against the lock: each wheel
-    is locked at its version, and each locked package has its wheel."""
+    is locked at its version, and each locked package has its wheel. COMMENTS: a comment
+    per package built from source by the kit."""
     packages = []
     for path in wheels:
         metadata, digest = read_wheel(path)
@@ -161,7 +177,9 @@ def wheel_packages(locked: Dict[str, Tuple[str, List[str]]], wheels: List[str]) 
             "licenseConcluded": "NOASSERTION", "licenseDeclared": licence, "copyrightText": "NOASSERTION",
             "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": "pkg:pypi/%s@%s" % (key, version)}],
         }
-        if digest not in locked[key][1]:
+        if comments and key in comments:
+            package["comment"] = comments[key]
+        elif digest not in locked[key][1]:
             package["comment"] = "built locally from the locked source archive; checksums are the lock's hashes of that source"
         if comment:
             package["licenseComments"] = comment
@@ -198,6 +216,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--deb", action="append", default=[], help="a locked .deb (for its copyright file)")
     parser.add_argument("--requirements", help="hash-locked requirements file")
     parser.add_argument("--wheel", action="append", default=[], help="an installed wheel (needs --requirements)")
+    parser.add_argument("--source-lock", action="append", default=[], help="a package the kit builds from source (JSON)")
     args = parser.parse_args(argv)
     try:
         with open(args.lock) as handle:
@@ -214,7 +233,12 @@ def main(argv: List[str]) -> int:
                 locked, problems = parse_lock(handle.read(), args.requirements)
             if problems:
                 raise SbomError("; ".join(problems))
-            packages += wheel_packages(locked, args.wheel)
+            sources = []
+            for path in args.source_lock:
+                with open(path) as handle:
+                    sources.append(json.load(handle))
+            built, comments = source_locked(sources)
+            packages += wheel_packages({**locked, **built}, args.wheel, comments)
         doc = document(args.name, packages)
         with open(args.out, "w") as out:
             out.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")

@@ -204,13 +204,14 @@ def py_image_layer(name, app, deps, requirements, **kwargs):
       name: the target.
       app: the user's py_library (first-party code and data, to `app_dir`).
       deps: the kit's py_library targets (the server launcher, to `site_packages`).
-      requirements: the pip hub's `all_requirements`; each `NAME_pkg` label brings its
-        `NAME_dist_info` and `NAME_whl` siblings along.
+      requirements: the pip hub's `all_requirements` (and any repository laid out like
+        one, such as @meinheld//:pkg); each `..._pkg` or `...:pkg` label brings its
+        `dist_info` and `whl` siblings along.
       **kwargs: site_packages, app_dir, filter and common attributes.
     """
-    pkgs = [r for r in requirements if r.endswith("_pkg")]
+    pkgs = [r for r in requirements if r.endswith(("_pkg", ":pkg"))]
     if len(pkgs) != len(requirements):
-        fail("requirements must be pip hub labels ending in _pkg (all_requirements)")
+        fail("requirements must be labels of wheel repositories' pkg targets (all_requirements)")
     _py_image_layer(
         name = name,
         app = app,

@@ -89,10 +89,6 @@ class ModifiedCopyTest(unittest.TestCase):
         package, old, new = self.bump_first_pin(IMAGE.inputs[1])
         self.assert_reports("changed since the lock", f"{package} is locked at {old}, the inputs ask for {new}")
 
-    def test_changed_override(self) -> None:
-        package, old, new = self.bump_first_pin(IMAGE.overrides[0])
-        self.assert_reports("changed since the lock", f"{package} is locked at {old}, the inputs ask for {new}")
-
     def test_a_new_image_lock_makes_the_test_lock_stale(self) -> None:
         self.edit(IMAGE.lock, lambda t: t + "# regenerated\n")
         problems = self.problems()

@@ -2,9 +2,9 @@
 
 Two locks, both written by ``./bazelw run //:requirements.update``:
 
-* ``requirements_lock.txt``: everything the image holds, resolved together from the
-  user's ``requirements.txt`` and the server's ``runtime/requirements.txt`` (with the
-  server's overrides). The app, its tests and the image see exactly this set.
+* ``requirements_lock.txt``: everything the image holds from PyPI, resolved together
+  from the user's ``requirements.txt`` and the server's ``runtime/requirements.txt``.
+  The app, its tests and the image see exactly this set (and the kit's own meinheld).
 * ``requirements_test_lock.txt``: what ``requirements_test.txt`` adds for the tests
   only (pytest...), resolved against the first lock and never repeating its packages.
 
@@ -34,20 +34,15 @@ class LockSpec:
 
     lock: str
     inputs: Tuple[str, ...]
-    overrides: Tuple[str, ...] = ()
     base: Optional[str] = None  # a lock this one extends: resolved against it, never repeating it
 
     @property
     def sources(self) -> Tuple[str, ...]:
         """The files whose bytes the lock's header hash covers, in order."""
-        return self.inputs + self.overrides + ((self.base,) if self.base else ())
+        return self.inputs + ((self.base,) if self.base else ())
 
 
-IMAGE = LockSpec(
-    lock="requirements_lock.txt",
-    inputs=("requirements.txt", "runtime/requirements.txt"),
-    overrides=("runtime/requirements_override.txt",),
-)
+IMAGE = LockSpec(lock="requirements_lock.txt", inputs=("requirements.txt", "runtime/requirements.txt"))
 TEST = LockSpec(lock="requirements_test_lock.txt", inputs=("requirements_test.txt",), base=IMAGE.lock)
 LOCKS = (IMAGE, TEST)
 
@@ -131,7 +126,7 @@ def check_texts(spec: LockSpec, texts: Mapping[str, bytes]) -> List[str]:
     elif first_line[len(HEADER_PREFIX) :].strip() != inputs_sha256(spec, texts):
         problems.append(f"{spec.lock}: {' or '.join(spec.sources)} changed since the lock was generated")
     wanted: Dict[str, Optional[str]] = {}
-    for name in spec.inputs + spec.overrides:  # an override's pin decides the locked version
+    for name in spec.inputs:
         found, found_problems = parse_requirements(texts[name].decode("utf-8"), name)
         wanted.update(found)
         problems += found_problems

@@ -63,20 +63,16 @@ def compile_lock(uv: Path, workspace: Path, spec: lockcheck.LockSpec, scratch: P
     command += ["--python-version", PYTHON_VERSION, "--python-platform", PYTHON_PLATFORM]
     command += ["--custom-compile-command", lockcheck.UPDATE_COMMAND]
     inputs = list(spec.inputs)
-    overrides = list(spec.overrides)
     if spec.base:
         base = lockcheck.IMAGE if spec.base == lockcheck.IMAGE.lock else None
         if base is None:
             raise UpdateError(f"{spec.lock}: unknown base lock {spec.base}")
         # Resolve together with the base's inputs, its locked versions as constraints.
         inputs += list(base.inputs)
-        overrides += list(base.overrides)
         locked, _ = lockcheck.parse_lock((workspace / spec.base).read_text(encoding="utf-8"), spec.base)
         constraints = scratch / "constraints.txt"
         constraints.write_text("".join(f"{name}=={entry[0]}\n" for name, entry in sorted(locked.items())))
         command += ["--constraint", str(constraints)]
-    for override in overrides:
-        command += ["--override", override]
     try:
         done = subprocess.run(command + inputs, cwd=str(workspace), stdout=subprocess.DEVNULL, check=False)
     except OSError as error:
@@ -169,7 +165,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.workspace is None:
             raise UpdateError("no workspace: run it with bazel run, or pass --workspace")
         workspace = Path(args.workspace).resolve()
-        sources = sorted({name for spec in lockcheck.LOCKS for name in spec.inputs + spec.overrides})
+        sources = sorted({name for spec in lockcheck.LOCKS for name in spec.inputs})
         missing = [n for n in sources if not (workspace / n).is_file()]
         if missing:
             raise UpdateError("missing {} in {} (an empty file is fine)".format(", ".join(missing), workspace))

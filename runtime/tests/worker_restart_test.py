@@ -10,7 +10,6 @@ import os
 import signal
 import tempfile
 import threading
-import time
 import unittest
 
 import support
@@ -71,17 +70,22 @@ class KillWorkerTest(unittest.TestCase):
 
 
 class MeinheldOwnWorkerTest(unittest.TestCase):
-    """Controls: the same scenarios with meinheld.gmeinheld.MeinheldWorker."""
+    """meinheld's own worker class (meinheld.gmeinheld.MeinheldWorker), fixed where it
+    lives by the kit's patches: upstream 1.0.2's took the whole server down when a worker
+    died by SIGKILL (its logger patch made the master's log.error raise TypeError) and
+    died of SIGSEGV on a 600 kB body on a read-only /tmp (tmpfile())."""
 
-    def test_sigkill_takes_the_whole_server_down(self):
+    def test_sigkill_of_a_worker_leaves_the_server_up(self):
         conf = write_conf(self, 'worker_class = "meinheld.gmeinheld.MeinheldWorker"\n')
         server = support.start(self, support.base_env(WEB_CONCURRENCY="2", GUNICORN_CONF=conf))
-        os.kill(server.wait_workers(2)[0], signal.SIGKILL)
-        server.process.wait(timeout=20)
-        self.assertNotEqual(server.process.returncode, 0)
-        self.assertIn("TypeError", server.stderr())
+        before = server.wait_workers(2)
+        os.kill(before[0], signal.SIGKILL)
+        self.assertNotIn(before[0], server.wait_workers(2, exclude=[before[0]]))
+        self.assertEqual(support.http_request(server.port, "GET", "/")[0], 200)
+        self.assertIsNone(server.process.poll(), server.stderr()[-2000:])
+        self.assertNotIn("TypeError", server.stderr())
 
-    def test_600_kb_body_kills_it_on_read_only_tmp(self):
+    def test_600_kb_body_on_read_only_tmp(self):
         support.require_sandbox(self)
         conf = write_conf(self, 'worker_class = "meinheld.gmeinheld.MeinheldWorker"\n')
         command = support.sandboxed(support.server_command(), uid=1000, gid=1000)
@@ -89,13 +93,11 @@ class MeinheldOwnWorkerTest(unittest.TestCase):
                                GUNICORN_CONF=conf)
         server = support.start(self, env, command)
         worker = server.wait_workers(1)[0]
-        with self.assertRaises(OSError):
-            support.http_request(server.port, "POST", "/echo", b"x" * 614400, timeout=10)
-        deadline = time.monotonic() + 10
-        while worker in server.workers() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertNotIn(worker, server.workers())
-        self.assertIn("SIGSEGV", server.stderr())
+        body = b"x" * 614400
+        response = support.http_request(server.port, "POST", "/echo", body, timeout=10)
+        self.assertEqual(response[0], 200)
+        self.assertEqual(server.workers(), [worker])
+        self.assertNotIn("SIGSEGV", server.stderr())
 
 
 class MaxRequestsTest(unittest.TestCase):

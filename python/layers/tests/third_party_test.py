@@ -1,11 +1,12 @@
 """The third-party layer: every locked package whole, the kit's launcher, nothing else.
 
-Usage: third_party_test.py LAYER TWIN RECOMPILED LOCK FILTER
+Usage: third_party_test.py LAYER TWIN RECOMPILED LOCK FILTER SOURCE_LOCK...
   LAYER       the third-party layer of //:python_layers
   TWIN        the same layer from a second py_image_layer with the same inputs
   RECOMPILED  py_compile_layer of LAYER's sources (the bytecode step run a second time)
   LOCK        requirements_lock.txt: the packages the layer must hold, and only those
   FILTER      python/layers/filter.json: what the layer leaves out
+  SOURCE_LOCK a package the kit builds from source (runtime/meinheld/source.json)
 $SITE_PACKAGES is where the packages go.
 """
 
@@ -25,6 +26,7 @@ import lockcheck
 from layer_reader import Layer
 
 LAYER, TWIN, RECOMPILED, LOCK, FILTER = sys.argv[1:6]
+SOURCE_LOCKS = sys.argv[6:]
 SITE = os.environ["SITE_PACKAGES"].strip("/")
 # The kit's own module in this layer: the server launcher.
 KIT_MODULE = "workload_server"
@@ -63,11 +65,15 @@ class ThirdPartyLayerTest(unittest.TestCase):
         locked, problems = lockcheck.parse_lock(Path(LOCK).read_text(), LOCK)
         self.assertEqual(problems, [])
         self.assertTrue(locked)
+        expected = {name: entry[0] for name, entry in locked.items()}
+        for path in SOURCE_LOCKS:
+            source = json.loads(Path(path).read_text())
+            expected[lockcheck.canonical_name(source["name"])] = "%s+%s" % (source["version"], source["local_version"])
         found = {}
         for dist_info in self.dist_infos:
             fields = self.metadata(dist_info)
             found[lockcheck.canonical_name(fields["Name"])] = fields["Version"]
-        self.assertEqual(found, {name: entry[0] for name, entry in locked.items()})
+        self.assertEqual(found, expected)
 
     def test_every_dist_info_whole_and_every_recorded_file_present(self) -> None:
         for dist_info in self.dist_infos:
