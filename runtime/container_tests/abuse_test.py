@@ -12,10 +12,10 @@ from testing import podman
 
 STORE: podman.Store
 CONTAINER: podman.Container
-KEEP_ALIVE = 5
-READ_TIMEOUT = 30  # meinheld's, fixed
+KEEP_ALIVE = 5  # also the time a request's headers have from their first byte
 BOUND = 10.0  # seconds any case may take
 MAX_BODY = 10485760  # the launcher's default
+PIPELINED = 10000
 STATUS = re.compile(rb"HTTP/1\.[01] (\d{3}) ")
 GET = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
 
@@ -171,39 +171,45 @@ class AbuseTest(unittest.TestCase):
                                b"3\r\nabc\r\n0\r\n\r\n"]))
 
     def test_slowloris_never_finishes_headers(self) -> None:
-        """Measured: meinheld re-arms a fixed 30-second read timer on every byte (neither
-        KEEP_ALIVE nor TIMEOUT applies), so a client that trickles header lines keeps its
-        connection; 30 s after the last byte it gets 408. Others are served meanwhile."""
-        with socket.create_connection(("127.0.0.1", CONTAINER.port), timeout=READ_TIMEOUT + 5) as sock:
+        """A client trickling header lines gets 408 once KEEP_ALIVE seconds have passed
+        since its request's first byte: its trickle does not extend that. Others are
+        served meanwhile."""
+        with socket.create_connection(("127.0.0.1", CONTAINER.port), timeout=KEEP_ALIVE + 10) as sock:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n")
             started = time.monotonic()
-            for index in range(int(KEEP_ALIVE * 1.5 / 0.25)):
-                time.sleep(0.25)
-                sock.sendall(b"X-Slow-%d: v\r\n" % index)
-                if index % 8 == 0:
-                    self.assertEqual(podman.request(CONTAINER.port, GET)[0], 200)
-            last = time.monotonic()
-            self.assertGreater(last - started, KEEP_ALIVE)
-            answer = sock.recv(4096)
-        self.assertTrue(answer.startswith(b"HTTP/1.0 408 "), answer)
-        self.assertLess(time.monotonic() - last, READ_TIMEOUT + 3)
+            sock.settimeout(0.25)
+            answer, index = b"", 0
+            while not answer and time.monotonic() - started < KEEP_ALIVE + 10:
+                try:
+                    sock.sendall(b"X-Slow-%d: v\r\n" % index)
+                    answer = sock.recv(4096)
+                except socket.timeout:
+                    index += 1
+                    if index % 8 == 0:
+                        self.assertEqual(podman.request(CONTAINER.port, GET)[0], 200)
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+            elapsed = time.monotonic() - started
+        self.assertTrue(answer.startswith(b"HTTP/1.") and b" 408 " in answer[:16], answer)
+        self.assertGreaterEqual(elapsed, KEEP_ALIVE - 1)  # meinheld's timers tick once a second
+        self.assertLess(elapsed, KEEP_ALIVE + 3)
 
     def test_idle_connection(self) -> None:
         self.refused(exchange([b""]))
 
     def test_pipelining_flood(self) -> None:
-        """500 requests in one write, all answered in order. Measured: from about 980
-        pipelined requests on one connection meinheld's nested handling exceeds Python's
-        recursion limit (RecursionError, a 500 to a later request)."""
-        data, started = b"", time.monotonic()
+        """10,000 requests in one write, all answered in order (upstream meinheld 1.0.2
+        handled them recursively and failed from about 980)."""
+        data, answered, started = b"", 0, time.monotonic()
         with socket.create_connection(("127.0.0.1", CONTAINER.port), timeout=BOUND) as sock:
-            sock.sendall(GET * 500)
-            while len(STATUS.findall(data)) < 500 and time.monotonic() - started < BOUND:
+            sock.sendall(GET * PIPELINED)
+            while answered < PIPELINED and time.monotonic() - started < BOUND:
                 chunk = sock.recv(1 << 20)
                 if not chunk:
                     break
                 data += chunk
-        self.assertEqual([int(status) for status in STATUS.findall(data)], [200] * 500)
+                answered = data.count(b"HTTP/1.1 ")
+        self.assertEqual([int(status) for status in STATUS.findall(data)], [200] * PIPELINED)
 
     def test_disconnect_mid_headers(self) -> None:
         self.refused(exchange([b"GET / HTTP/1.1\r\nHost: t\r\nX-A"], close_early=True))

@@ -15,10 +15,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import app.main
 import workload_server
+import testing
 from testing.ports import free_port
 
 HERE = Path(__file__).absolute().parent
-READONLY_EXEC = HERE / "readonly_exec.py"
+READONLY_EXEC = Path(testing.__file__).with_name("readonly_exec.py")
 # Where this test found the app package, the launcher and the test apps, then
 # everything else it sees, so that gunicorn and meinheld are found wherever
 # the test runner put them (a venv, Bazel's runfiles).

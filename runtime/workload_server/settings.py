@@ -31,7 +31,7 @@ DEFAULT_TIMEOUT = 120
 DEFAULT_GRACEFUL_TIMEOUT = 120
 DEFAULT_KEEP_ALIVE = 5
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
-DEFAULT_MAX_REQUESTS = 10000
+DEFAULT_MAX_REQUESTS = 0
 DEFAULT_MAX_REQUESTS_JITTER = 1000
 # meinheld keeps a body in one buffer capped at 1 GiB (LIMIT_MAX in buffer.c).
 MAX_BODY_CEILING = 1024 * 1024 * 1024
@@ -69,17 +69,18 @@ VARIABLES = (
     Variable("LOG_LEVEL", DEFAULT_LOG_LEVEL, ", ".join(LOG_LEVELS)),
     Variable("ACCESS_LOG", "- (stdout)", "access log target; empty turns access logging off (faster)"),
     Variable("ERROR_LOG", "- (stderr)", "error log target; empty means the default"),
-    Variable("TIMEOUT", str(DEFAULT_TIMEOUT), "seconds a worker may stay silent before the master restarts it (0 = never)"),
+    Variable("TIMEOUT", str(DEFAULT_TIMEOUT), "seconds a worker may stay silent before the master restarts it (0 = "
+             "never), and the longest a request body may stall between two reads (1 to 120)"),
     Variable("GRACEFUL_TIMEOUT", str(DEFAULT_GRACEFUL_TIMEOUT), "seconds a worker gets to finish open requests on SIGTERM"),
-    Variable("KEEP_ALIVE", str(DEFAULT_KEEP_ALIVE), "keep-alive seconds; 0 turns keep-alive off (tiangolo's meinheld image "
-             "hard-codes 120)"),
+    Variable("KEEP_ALIVE", str(DEFAULT_KEEP_ALIVE), "keep-alive seconds, 0 turns keep-alive off (tiangolo's meinheld image "
+             "hard-codes 120); also the time a request's headers have to arrive from its first byte (TIMEOUT "
+             "if keep-alive is off; 1 to 120)"),
     Variable("MAX_BODY", "%d (10 MiB)" % DEFAULT_MAX_BODY,
              "largest request body in bytes (plain or chunked), held in memory; larger get 413. At most %d "
              "(meinheld's buffer cap)" % MAX_BODY_CEILING),
     Variable("MAX_REQUESTS", str(DEFAULT_MAX_REQUESTS),
-             "a worker retires (gracefully, the master starts a new one) after this many requests; 0 never. "
-             "On by default because greenlet 1.1.3.post0, the last greenlet meinheld works with, leaks about "
-             "4 KiB per request on Python 3.11 (greenlet issue 328, fixed only in greenlet 2)"),
+             "a worker retires (gracefully, the master starts a new one) after this many requests; 0 never "
+             "(as in gunicorn: the kit's meinheld on greenlet 3 does not grow per request)"),
     Variable("MAX_REQUESTS_JITTER", str(DEFAULT_MAX_REQUESTS_JITTER),
              "up to this many more requests, drawn per worker, so workers do not all retire at once"),
 )

@@ -1,21 +1,21 @@
-"""A gunicorn worker that runs meinheld's event loop, fixed for production use.
+"""A gunicorn worker that runs the kit's meinheld (runtime/meinheld) event loop.
 
-meinheld's own ``meinheld.gmeinheld.MeinheldWorker`` has three defects this
-class does not share:
+The kit's patches fixed in meinheld itself what this class used to work around:
+meinheld's own worker class monkey-patched gunicorn's Logger (a SIGKILLed worker took
+the server down), bodies over 512,000 bytes went to tmpfile() (a SIGSEGV on a
+read-only /tmp), control characters in header values reached the app, and SIGTERM
+ended the loop about a second later whatever GRACEFUL_TIMEOUT said. What this class
+adds to meinheld's own:
 
-* Its ``__init__`` (run in gunicorn's master, before the fork) replaces
-  ``gunicorn.glogging.Logger.error`` and ``.access`` for the whole process
-  with functions of other signatures. When a worker then dies by SIGKILL the
-  master's ``log.error(msg, pid, signame)`` raises TypeError and the server
-  exits. Here meinheld gets small adapter objects instead; gunicorn's Logger
-  class is left alone.
-* It lets meinheld spool request bodies above 512,000 bytes to ``tmpfile()``
-  in /tmp without checking the result, so on a read-only /tmp the worker
-  segfaults. Here bodies up to ``max_body`` bytes stay in memory and larger
-  ones are refused with 413 before they are read.
-* Its heartbeat (``set_fastwatchdog``) toggles the heartbeat file's mode,
-  while gunicorn >= 22 judges liveness by the file's mtime, so a hung worker
-  was never detected. Here the heartbeat is gunicorn's own ``notify()``.
+* the access log quotes the (percent-decoded) path again and escapes quotes and
+  control characters in Referer and User-Agent, so a request cannot split or forge a
+  line;
+* bodies larger than MAX_BODY get 413 before they are read;
+* a request's headers must arrive within KEEP_ALIVE seconds of its first byte
+  (TIMEOUT if keep-alive is off), and a body may not stall longer than TIMEOUT between
+  two reads (each 1 to 120 s: meinheld's range);
+* with MAX_REQUESTS, the worker retires (gracefully) after that many requests;
+* the heartbeat is gunicorn's notify(), and a worker whose master went away stops.
 """
 
 import os
@@ -33,10 +33,9 @@ from meinheld import server
 # Characters a request target may carry unencoded (RFC 3986); the query keeps its escapes.
 _SAFE_IN_PATH = "/:@!$&'()*+,;=-._~"
 _SAFE_IN_QUERY = _SAFE_IN_PATH + "?%"
-# Header values may hold visible ASCII, spaces, tabs and obs-text (RFC 9110, 5.5).
-_BAD_FIELD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _UNSAFE_IN_LOG = re.compile(r'[^ -~]|["\\]')
-_BAD_REQUEST = b"Bad Request\n"
+# The range of meinheld's header and body timeouts, in seconds.
+_READ_TIMEOUTS = (1, 120)
 
 
 def _escape(text: str) -> str:
@@ -44,20 +43,10 @@ def _escape(text: str) -> str:
     return _UNSAFE_IN_LOG.sub(lambda match: "\\x%02x" % ord(match[0]), text)
 
 
-def _strict(app: Callable) -> Callable:
-    """Wraps a WSGI app: a request with a control character in a header value, which
-    meinheld's parser lets through although HTTP forbids it, gets 400 and never reaches
-    the app (meinheld itself cuts a value at a NUL byte)."""
-
-    def checked(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if any(key.startswith("HTTP_") and _BAD_FIELD_VALUE.search(value) for key, value in environ.items()):
-            start_response("400 Bad Request", [("Content-Type", "text/plain"),
-                                               ("Content-Length", str(len(_BAD_REQUEST))),
-                                               ("Connection", "close")])
-            return [_BAD_REQUEST]
-        return app(environ, start_response)
-
-    return checked
+def _read_timeout(seconds: float) -> int:
+    """SECONDS within meinheld's range for a read timeout (0, "never", is its longest)."""
+    low, high = _READ_TIMEOUTS
+    return max(low, min(high, int(seconds) or high))
 
 
 class _ErrorLog:
@@ -84,8 +73,6 @@ class _AccessLog:
 
     def access(self, environ: dict) -> None:
         """Log one request in the combined log format."""
-        if "REQUEST_METHOD" not in environ:
-            return  # meinheld also reports connections closed before a request
         # PATH_INFO is percent-decoded: quote it again so that an encoded newline or
         # quote in a request cannot forge or split a log line.
         query = environ.get("QUERY_STRING")
@@ -111,29 +98,28 @@ class MeinheldWorker(Worker):
 
     def run(self) -> None:
         """Configure meinheld in this worker process and run its loop."""
-        max_body: int = self.app.max_body
         server.set_error_logger(_ErrorLog(self.log))
         server.set_access_logger(_AccessLog(self.log) if self.cfg.accesslog else None)
         server.set_keepalive(self.cfg.keepalive)
+        server.set_header_timeout(_read_timeout(self.cfg.keepalive or self.cfg.timeout))
+        server.set_body_timeout(_read_timeout(self.cfg.timeout))
         server.set_picoev_max_fd(self.cfg.worker_connections)
-        server.set_max_content_length(max_body)
-        # No body is ever larger than the buffer, so none goes to tmpfile().
-        server.set_client_body_buffer_size(max_body)
+        server.set_max_content_length(self.app.max_body)
         server.set_watchdog(self._heartbeat)
         server.set_listen_socket([s.fileno() for s in self.sockets])
-        server.run(self._counted(_strict(self.wsgi)))
+        self.notify()  # alive before the loop's first watchdog tick
+        server.run(self._counted(self.wsgi) if self.cfg.max_requests else self.wsgi)
 
     def _counted(self, app: Callable) -> Callable:
         """Wrap app so the worker retires after max_requests (gunicorn's own Worker
-        sets max_requests, with its jitter, but only its own loops count)."""
+        sets max_requests, with its jitter, but only its own loops count). meinheld's
+        graceful stop closes idle keep-alive connections and answers the requests in
+        flight with Connection: close."""
 
         def counting(environ: dict, start_response: Callable) -> Iterable[bytes]:
             self.nr += 1
             if self.nr == self.max_requests:
                 self.log.info("Autorestarting worker after current request.")
-                # Close keep-alive connections after their current response, or clients
-                # that keep theirs open would hold this worker (and its memory) alive.
-                server.set_keepalive(0)
                 server.stop(int(self.cfg.graceful_timeout))
             return app(environ, start_response)
 
@@ -152,6 +138,6 @@ class MeinheldWorker(Worker):
         sys.exit(0)
 
     def handle_exit(self, sig: int, frame: Optional[types.FrameType]) -> None:
-        """SIGTERM: stop accepting, let open requests finish."""
+        """SIGTERM: stop accepting, close idle connections, let the requests on open
+        connections finish (even ones still arriving) within GRACEFUL_TIMEOUT."""
         server.stop(int(self.cfg.graceful_timeout))
-
