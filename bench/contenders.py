@@ -1,6 +1,8 @@
-"""The servers compared: the image, the same server bare on the host, gthread, sync, granian.
+"""The servers compared: the image, the same server bare on the host, gthread, sync, and the
+fastest WSGI peers on PyPI, granian and bjoern.
 
-Each serves app.main:app on 127.0.0.1 with 2 workers, pinned to the server CPU, access log off.
+Each serves app.main:app on 127.0.0.1 with 2 workers (bjoern: one process, it has no
+workers), pinned to the server CPU, access log off.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from typing import Dict, List, Optional
 
 from common import PodmanStore, host_server, stop_process
 
-NAMES = ["image", "bare", "gthread", "sync", "granian"]
+NAMES = ["image", "bare", "gthread", "sync", "granian", "bjoern"]
 WORKERS = "2"
 DESCRIPTIONS = {
     "image": "the image, read-only podman container (image/settings.json security flags), gunicorn + meinheld, 2 workers",
-    "bare": "the same launcher (python -m workload_server) in a host venv of requirements_lock.txt, 2 workers",
+    "bare": "the same launcher (python -m workload_server) in a host venv (runtime/meinheld/venv.sh), 2 workers",
     "gthread": "gunicorn gthread, 2 workers x 4 threads, same venv",
     "sync": "gunicorn sync, 2 workers, same venv",
     "granian": "granian --interface wsgi, 2 workers (PyPI wheel)",
+    "bjoern": "bjoern.run, one process (bjoern has no workers; PyPI source, built against Debian's libev)",
 }
+BJOERN = "import sys, bjoern, app.main; bjoern.run(app.main.app, '127.0.0.1', int(sys.argv[1]))"
 
 
 class Contenders:
@@ -79,6 +83,8 @@ class Contenders:
                 ],
                 app_env,
             )
+        if name == "bjoern":
+            return host_server([str(self.tools_venv / "bin/python"), "-c", BJOERN, str(port)], app_env)
         raise ValueError("unknown contender %r" % name)
 
     def stop(self, name: str, process: subprocess.Popen) -> None:

@@ -1,6 +1,8 @@
-"""Resident memory (VmRSS) of the server's master and each worker, idle and under wrk load.
+"""Resident memory (VmRSS) of the server's master and each worker, idle and under wrk load,
+with its course over the load (a worker that grows per request shows as a slope).
 
-Measures the image (read-only container) and, for comparison, the same server bare on the host.
+Measures the image (read-only container) and, for comparison, the same server bare on the
+host, both with their default settings (no worker retires unless MAX_REQUESTS says so).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from common import WORKSPACE, BenchError, PodmanStore, children, free_port, rss_
 from contenders import Contenders
 
 SETTLE_SECONDS = 2.0
+WARM_UP_SECONDS = 5.0  # growth is measured from here to the end of the load
 
 
 def sample(master: int) -> Dict[str, object]:
@@ -31,7 +34,8 @@ def sample(master: int) -> Dict[str, object]:
 
 
 def measure(contenders: Contenders, name: str, connections: int, seconds: float) -> Dict[str, object]:
-    """Idle sample after start-up, the largest of samples taken every 0.25 s during a wrk run, and one after."""
+    """Idle sample after start-up, samples every 0.25 s during a wrk run (the largest, and
+    the whole course), and one after."""
     port = free_port()
     process = contenders.start(name, port)
     try:
@@ -40,12 +44,15 @@ def measure(contenders: Contenders, name: str, connections: int, seconds: float)
         time.sleep(SETTLE_SECONDS)
         idle = sample(master)
         loaded: List[Dict[str, object]] = []
+        timeline: List[List[object]] = []
         result: Dict[str, float] = {}
         load = threading.Thread(target=lambda: result.update(wrk(port, connections, seconds)))
+        started = time.monotonic()
         load.start()
         time.sleep(0.5)
         while load.is_alive():
             loaded.append(sample(master))
+            timeline.append([round(time.monotonic() - started, 2), loaded[-1]["workers"]])
             time.sleep(0.25)
         load.join()
         time.sleep(SETTLE_SECONDS)
@@ -55,7 +62,10 @@ def measure(contenders: Contenders, name: str, connections: int, seconds: float)
             "worker": max(max(s["workers"].values(), default=0) for s in loaded),  # type: ignore[union-attr]
         }
         seen = set(idle["workers"]).union(*(s["workers"] for s in loaded), after["workers"])  # type: ignore[arg-type]
+        warm = [s for t, s in timeline if t >= WARM_UP_SECONDS] or [s for _, s in timeline]
         return {
+            "timeline_kib": timeline,
+            "growth_after_warm_up_kib": max(max(s.values(), default=0) for s in warm) - max(warm[0].values(), default=0),
             "idle_kib": idle,
             "load_peak_kib": peak,
             "after_load_kib": after,

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from common import BENCH  # noqa: E402
+from memory import WARM_UP_SECONDS  # noqa: E402
 
 MB = 1e6
 
@@ -62,6 +63,24 @@ def plot_throughput(tp: dict, plots: Path) -> List[str]:
         plt.close(fig)
         names.append(filename)
     return names
+
+
+def plot_timeline(plots: Path, mem: dict) -> str:
+    """Each worker's VmRSS over the load, one line per worker; returns the file name."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, m in mem.items():
+        pids = sorted({pid for _, workers in m["timeline_kib"] for pid in workers})
+        for index, pid in enumerate(pids):
+            points = [(t, workers[pid] / 1024) for t, workers in m["timeline_kib"] if pid in workers]
+            ax.plot([t for t, _ in points], [v for _, v in points], label="%s worker %d" % (name, index + 1))
+    ax.set_xlabel("seconds into the wrk run")
+    ax.set_ylabel("VmRSS, MiB")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(plots / "memory_over_time.png", dpi=100)
+    plt.close(fig)
+    return "memory_over_time.png"
 
 
 def plot_bars(
@@ -115,11 +134,10 @@ def throughput_section(tp: dict, lines: List[str], targets: List[List[str]], com
         "`%s`" % command,
         "",
         "wrk 4.1.0 (`-t1 --latency`, the build root's) pinned to CPU 0 (`taskset -c 0`); every server pinned to "
-        "CPU 1 (`taskset -c 1`, podman `--cpuset-cpus 1`), 2 workers, access log off, `GET /` of "
+        "CPU 1 (`taskset -c 1`, podman `--cpuset-cpus 1`), 2 workers (bjoern: one process), access log off, `GET /` of "
         "`app.main:app` on 127.0.0.1. %d rounds of %d s per contender and connection count, interleaved and "
         "rotated (round 1: 1 connection A B C D E, 16 connections A B C D E, ...; round 2: B C D E A, ...). "
-        "Each round starts fresh servers (all idle but the one under load; meinheld's memory grows with "
-        "every request, see Memory) and warms each up for 1 s. "
+        "Each round starts fresh servers (all idle but the one under load) and warms each up for 1 s. "
         "Figures: median (min–max) over the rounds." % (tp["rounds"], tp["seconds"]),
         "",
     ]
@@ -165,9 +183,10 @@ def throughput_section(tp: dict, lines: List[str], targets: List[List[str]], com
             "settle a target: where it spans the target, the verdict is inconclusive on this run.",
             "",
         ]
-        for other, target, low_conns in (("bare", 0.95, 1), ("gthread", 5.0, 16)):
+        for other, target, at in (("bare", 0.95, conns), ("gthread", 5.0, [c for c in conns if c >= 16]),
+                                  ("granian", 1.0, [c for c in conns if c in (16, 64)])):
             if other in res:
-                targets.append(ratio_target(res, other, target, [c for c in conns if c >= low_conns]))
+                targets.append(ratio_target(res, other, target, at))
         lines.append("")
     lines += ["![requests/s](bench/plots/throughput.png)", "", "![p99 latency](bench/plots/latency_p99.png)", ""]
 
@@ -410,11 +429,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         body.append("")
         for name, m in mem.items():
             body.append(
-                "- %s: %d requests in the run; %d workers retired and were replaced (MAX_REQUESTS, default 10000), "
-                "which bounds greenlet 1.1.3.post0's per-request leak." % (name, m["load_requests"], m["workers_replaced"])
+                "- %s: %d requests in the run; %d workers retired and were replaced; the largest worker grew "
+                "%.1f MiB from %g s into the load to its end." % (
+                    name, m["load_requests"], m["workers_replaced"], m["growth_after_warm_up_kib"] / 1024,
+                    WARM_UP_SECONDS)
             )
-        body += ["", "![memory](bench/plots/memory.png)", ""]
+        body += ["", "![memory](bench/plots/memory.png)", "", "![memory over time](bench/plots/memory_over_time.png)", ""]
         plot_bars(plots, "memory.png", labels, values, "VmRSS, MiB")
+        plot_timeline(plots, mem)
     lines += ["## Targets", "", "| target | measured | verdict |", "| --- | --- | --- |"]
     lines += ["| %s |" % " | ".join(row) for row in targets]
     notes = BENCH / "notes.md"

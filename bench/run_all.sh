@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark, then regenerates BENCHMARKS.md, bench/plots/ and bench/results/.
 # Usage: bench/run_all.sh [--quick]    (as root on the host, next to ./bazelw; --quick: a short smoke run)
-# Needs the host's python3.11 (venvs go to $BENCH_VENVS, default /tmp/bench-venvs, made on first use).
+# Needs the host's python3.11 (venvs go to $BENCH_VENVS, default /tmp/bench-venvs, made on first use;
+# bjoern needs Debian's libev-dev, installed if missing).
 set -euo pipefail
 case "${1:-}" in
   -h | --help) sed -n '2,4{s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
@@ -18,13 +19,12 @@ results=$bench/results
 rm -rf "$results" && mkdir -p "$results"
 
 if [ ! -x "$venvs/server/bin/gunicorn" ]; then
-  python3.11 -m venv "$venvs/server"
-  CFLAGS="-DNDEBUG -Wno-error=implicit-function-declaration" \
-    "$venvs/server/bin/pip" install -q --no-deps --require-hashes -r "$ws/requirements_lock.txt"
+  "$ws/runtime/meinheld/venv.sh" python3.11 "$venvs/server"
 fi
-if [ ! -x "$venvs/tools/bin/granian" ]; then
+if [ ! -x "$venvs/tools/bin/granian" ] || ! "$venvs/tools/bin/python" -c "import bjoern" 2>/dev/null; then
+  dpkg -s libev-dev >/dev/null 2>&1 || apt-get install -y -qq libev-dev >/dev/null # bjoern builds against it
   python3.11 -m venv "$venvs/tools"
-  "$venvs/tools/bin/pip" install -q matplotlib granian
+  "$venvs/tools/bin/pip" install -q matplotlib granian bjoern
 fi
 py=(taskset -c 0 env PYTHONDONTWRITEBYTECODE=1 "$venvs/tools/bin/python")
 
@@ -41,7 +41,7 @@ if [ -n "$quick" ]; then
   tp=(--rounds 2 --seconds 1) st=(--rounds 2) mem=(--seconds 2) bd=(--quick)
   note="A --quick smoke run: too short for conclusions."
 else
-  tp=(--rounds 5 --seconds 5) st=(--rounds 7) mem=(--seconds 5) bd=()
+  tp=(--rounds 5 --seconds 5) st=(--rounds 7) mem=(--seconds 30) bd=()
   note="Anything else running on the machine shows in the load averages above; absolute figures drift from run to run: compare ratios."
 fi
 "${py[@]}" "$bench/meta.py" start --out "$results/meta.json" --invocation "bench/run_all.sh${quick:+ --quick}" --note "$note"
