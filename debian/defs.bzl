@@ -1,4 +1,4 @@
-"""Public API of the distroless Debian 12 base: layer rules and the ABI check test."""
+"""Public API of the distroless Debian base: layer rules and the ABI check test."""
 
 load("//debian/private:abi.bzl", _abi_check_test = "abi_check_test")
 load("//debian/private:layer.bzl", _config_layer = "config_layer", _deb_layer = "deb_layer")

@@ -196,6 +196,7 @@ def lock_document(config: dict, archive: Archive) -> dict:
     """Returns the lock document for config resolved against archive."""
     return {
         "distribution": config["distribution"],
+        "release": config["release"],
         "python": config["python"],
         "snapshots": config.get("snapshots", {}),
         "packages": resolve(expand(config), archive),

@@ -11,7 +11,7 @@ def abi_check_test(name, layers, only = [], debs = [], **kwargs):
       only: check only ELF files below these image paths (libraries still resolve in
         every layer), e.g. ["/usr/lib/python3/dist-packages"].
       debs: .deb files that may ship a missing library, so a failure can name the package
-        to add (e.g. every locked package, @debian12//:all_debs).
+        to add (e.g. every locked package, @debian//:all_debs).
       **kwargs: passed to py_test (tags, size...).
     """
     py_test(

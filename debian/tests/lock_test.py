@@ -10,6 +10,7 @@ import resolve
 TESTDATA = Path(__file__).resolve().parent / "testdata"
 CONFIG = {
     "distribution": "bookworm",
+    "release": "12",
     "architecture": "amd64",
     "python": "3.11",
     "archives": {"main": ["bookworm"], "security": ["bookworm-security"]},

@@ -176,10 +176,22 @@ class Report:
     checked: int
 
 
-def version_key(version: str) -> Tuple[Tuple[int, int, str], ...]:
-    """Orders versions numerically (GLIBC_2.9 < GLIBC_2.36); names without digits (GLIBC_PRIVATE) first."""
-    parts = re.split(r"(\d+)", version)
-    return ((1 if len(parts) > 1 else 0, 0, ""),) + tuple((1, int(p), "") if p.isdigit() else (0, 0, p) for p in parts)
+NUMBERED = re.compile(r"^(.*?_)(\d+(?:\.\d+)*)$")
+
+
+def version_key(version: str) -> Tuple[int, str, Tuple[int, ...]]:
+    """Orders versions numerically (GLIBC_2.9 < GLIBC_2.36); names that are not a family and a
+    number (GLIBC_PRIVATE, GLIBC_ABI_GNU2_TLS) sort first."""
+    numbered = NUMBERED.match(version)
+    if not numbered:
+        return (0, version, ())
+    return (1, numbered.group(1), tuple(int(n) for n in numbered.group(2).split(".")))
+
+
+def family(version: str) -> str:
+    """The family of a numbered version (GLIBC_ for GLIBC_2.41), or the whole name."""
+    numbered = NUMBERED.match(version)
+    return numbered.group(1) if numbered else version
 
 
 def elf_files(image: Image) -> Iterator[Tuple[str, ElfInfo]]:
@@ -250,7 +262,7 @@ class Checker:
                 continue
             defined = self.info(library).version_defs
             if version not in defined:
-                newest = max((v for v in defined if v.split("_")[0] == version.split("_")[0]), key=version_key, default="none")
+                newest = max((v for v in defined if family(v) == family(version)), key=version_key, default="none")
                 symbols = info.version_symbols.get(version, [])
                 used = " (for %s)" % ", ".join(sorted(symbols)[:3] + (["..."] if len(symbols) > 3 else [])) if symbols else ""
                 problems.append("%s: needs %s from %s%s, which provides up to %s" % (path, version, library_name, used, newest))

@@ -2,7 +2,7 @@
 
 Each .deb's files are taken as dpkg would unpack them, then:
   * merged /usr: paths under bin, sbin, lib, lib64 move under usr/, and those four
-    top-level names become links into usr/ (as on an installed Debian 12);
+    top-level names become links into usr/ (as on an installed Debian);
   * the filter (--filter, JSON) drops documentation and whatever else it names, but
     keeps every package's copyright file;
   * owner 0:0, mtime 0, modes normalised (no setuid/setgid), entries sorted;
@@ -13,6 +13,7 @@ Each .deb's files are taken as dpkg would unpack them, then:
 """
 
 import argparse
+import fnmatch
 import json
 import sys
 import tarfile
@@ -38,8 +39,9 @@ def merged_path(name: str) -> str:
 
 
 def under(path: str, prefixes: List[str]) -> bool:
-    """Tells whether path is one of prefixes or lies below one."""
-    return any(path == p or path.startswith(p + "/") for p in prefixes)
+    """Tells whether path is one of prefixes or lies below one; a prefix may be a glob
+    (fnmatch: "*" also crosses "/", so write usr/lib/python3.*/test, not python3*)."""
+    return any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p + "/*") for p in prefixes)
 
 
 class Filter:
@@ -75,6 +77,8 @@ def add_entry(entries: Dict[str, Entry], owners: Dict[str, str], path: str, entr
 def package_entries(deb: Deb, keep: Filter, entries: Dict[str, Entry], owners: Dict[str, str]) -> None:
     """Adds the kept files of one package."""
     for info, content in deb.members():
+        if info.issym() and info.name.lstrip("./") in MERGED and info.linkname == "usr/" + info.name.lstrip("./"):
+            continue  # a merged-/usr link the package ships itself (Debian 13's base-files); the layer makes them
         path = merged_path(info.name)
         if not path:
             continue

@@ -1,7 +1,7 @@
 """Reads Debian binary packages (.deb): the ar archive, its control fields and its data tar.
 
 Standard library only: a .deb is an `ar` archive holding `debian-binary`,
-`control.tar.*` and `data.tar.*`; bookworm compresses both with xz.
+`control.tar.*` and `data.tar.*`; Debian compresses both with xz.
 """
 
 import io

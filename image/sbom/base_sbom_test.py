@@ -31,7 +31,8 @@ class SbomTest(unittest.TestCase):
                 self.assertEqual(packages[name]["checksums"], [{"algorithm": "SHA256", "checksumValue": entry["sha256"]}])
                 self.assertRegex(packages[name]["SPDXID"], r"^SPDXRef-[A-Za-z0-9.-]+$")
         self.assertEqual(packages["zlib1g"]["licenseDeclared"], "Zlib")
-        self.assertEqual(packages["libc6"]["licenseDeclared"], "NOASSERTION")
+        # gcc's copyright file is free text, not the machine-readable format: no guess is made.
+        self.assertEqual(packages["libgcc-s1"]["licenseDeclared"], "NOASSERTION")
         namespace = doc.pop("documentNamespace")
         digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
         self.assertTrue(namespace.endswith("-" + digest))

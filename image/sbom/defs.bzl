@@ -29,7 +29,7 @@ image_sbom = rule(
     implementation = _image_sbom_impl,
     doc = """SPDX 2.3 JSON of every locked .deb in `sets` and every wheel, with licences and sha256.
 
-Example: image_sbom(name = "sbom", lock = "@debian12//:lock.json", debs = ["@debian12//:image_debs"],
+Example: image_sbom(name = "sbom", lock = "@debian//:lock.json", debs = ["@debian//:image_debs"],
 requirements_lock = "//:requirements_lock.txt", wheels = ["//:wheels"]).""",
     attrs = {
         "lock": attr.label(allow_single_file = [".json"], mandatory = True, doc = "The Debian lock."),

@@ -137,7 +137,7 @@ def deb_packages(lock: dict, sets: List[str], debs: Dict[str, Deb]) -> List[dict
             "licenseConcluded": "NOASSERTION", "licenseDeclared": dep5_licence(deb_copyright(deb, debs)),
             "copyrightText": "NOASSERTION",
             "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
-                              "referenceLocator": "pkg:deb/debian/%s@%s?arch=%s&distro=debian-12" % (entry["name"], entry["version"].replace(":", "%3A"), entry["architecture"])}],
+                              "referenceLocator": "pkg:deb/debian/%s@%s?arch=%s&distro=debian-%s" % (entry["name"], entry["version"].replace(":", "%3A"), entry["architecture"], lock["release"])}],
         })
     return packages
 

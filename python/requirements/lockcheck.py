@@ -8,8 +8,8 @@ Two locks, both written by ``./bazelw run //:requirements.update``:
 * ``requirements_test_lock.txt``: what ``requirements_test.txt`` adds for the tests
   only (pytest...), resolved against the first lock and never repeating its packages.
 
-A lock's first line records a sha256 of the files it was made from (see
-``inputs_sha256``); on top of that, each requirement of the inputs must be locked (at
+A lock's first line records a sha256 of the files it was made from and of the Python
+it is for (see ``inputs_sha256``); on top of that, each requirement of the inputs must be locked (at
 its ``==`` version, if pinned), and each entry must be ``name==version`` with at least
 one ``--hash=sha256:``.
 """
@@ -17,6 +17,7 @@ one ``--hash=sha256:``.
 import dataclasses
 import hashlib
 import re
+import sys
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
@@ -53,8 +54,9 @@ def canonical_name(name: str) -> str:
 
 
 def inputs_sha256(spec: LockSpec, texts: Mapping[str, bytes]) -> str:
-    """sha256 over each source file's name, length and bytes, in ``spec.sources`` order."""
-    digest = hashlib.sha256()
+    """sha256 over the Python the lock is for (the one running this: the image's) and
+    each source file's name, length and bytes, in ``spec.sources`` order."""
+    digest = hashlib.sha256(b"python %d.%d\0" % sys.version_info[:2])
     for name in spec.sources:
         data = texts[name]
         digest.update(b"%s\0%d\0" % (name.encode(), len(data)))

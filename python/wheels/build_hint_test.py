@@ -1,10 +1,12 @@
 """build_hint.py on real failures: the sysroot's compiler missing a header, a setup.py
 missing a program, and Debian's real Contents index naming the packages to add.
 
-Usage: build_hint_test.py CC (the sysroot's compiler wrapper, @debian12//:cc);
-$DEBIAN_MIRROR is the Debian archive (./bazelw sets it; .bazelrc passes it to tests).
+Usage: build_hint_test.py CC (the sysroot's compiler wrapper, @debian//:cc);
+$DEBIAN_MIRROR is the Debian archive (./bazelw sets it; .bazelrc passes it to tests),
+$DEBIAN_LOCK the lock whose suite to search.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from pathlib import Path
 import build_hint
 
 CC = sys.argv[1]
-SUITE = "bookworm"
+SUITE = json.loads(Path(os.environ["DEBIAN_LOCK"]).read_text())["distribution"]
 MIRROR = os.environ.get("DEBIAN_MIRROR", "").rstrip("/")
 
 

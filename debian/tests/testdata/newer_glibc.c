@@ -1,8 +1,10 @@
-/* Built by the build root's gcc against its own glibc: strtol binds __isoc23_strtol@GLIBC_2.38. */
+/* Built by the build root's gcc against its own, newer glibc: cfgetospeed binds the
+   version that glibc 2.42 introduced (arbitrary baud rates), newer than any base's. */
 #include <stdio.h>
-#include <stdlib.h>
+#include <termios.h>
 
-int main(int argc, char **argv) {
-    printf("%ld\n", strtol(argc > 1 ? argv[1] : "42", NULL, 10));
+int main(void) {
+    struct termios settings = {0};
+    printf("%lu\n", (unsigned long)cfgetospeed(&settings));
     return 0;
 }

@@ -1,7 +1,7 @@
 """The bytecode tool on small tars made here, and on Debian's whole standard library.
 
 Usage: pyc_tool_test.py PYC_TOOL PYC_PY STDLIB_FILE... (PYC_PY: the tool's source, run on
-another Python to see it refuse; STDLIB_FILE: any files of @debian12's standard library;
+another Python to see it refuse; STDLIB_FILE: any files of @debian's standard library;
 the test tars up the .py files below their usr/lib/pythonX.Y). It runs on the image's
 Python, whose version and cache tag it takes for the tool's.
 """
