@@ -41,6 +41,11 @@ class DefaultsTest(unittest.TestCase):
         with self.assertRaisesRegex(settings.SettingsError, r"^PORT: not set \(the image sets it\)"):
             parse({}, base={})
         self.assertEqual(parse({"BIND": "127.0.0.1:9"}, base={}).bind, "127.0.0.1:9")
+        self.assertEqual(parse({"BIND": "[::1]:9"}, base={}).bind, "[::1]:9")
+        self.assertEqual(parse({"BIND": "unix:/dev/shm/s"}, base={}).bind, "unix:/dev/shm/s")
+        for portless in ("127.0.0.1", "[::1]", "0.0.0.0:"):
+            with self.assertRaisesRegex(settings.SettingsError, "^BIND: .* has no port; write HOST:PORT"):
+                parse({"BIND": portless}, base={})
 
     def test_module_falls_back_to_main(self):
         self.assertEqual(parse({}, modules=("main",)).app_module, "main:app")

@@ -65,7 +65,7 @@ VARIABLES = (
     Variable("HOST", DEFAULT_HOST, "address to listen on"),
     Variable("PORT", "set by the image (image/settings.json)",
              "port to listen on (tiangolo's default is 80; the image's is unprivileged, for a non-root user)"),
-    Variable("BIND", "HOST:PORT", "gunicorn bind address; overrides HOST and PORT"),
+    Variable("BIND", "HOST:PORT", "gunicorn bind address (HOST:PORT, [IPV6]:PORT or unix:PATH); overrides HOST and PORT"),
     Variable("LOG_LEVEL", DEFAULT_LOG_LEVEL, ", ".join(LOG_LEVELS)),
     Variable("ACCESS_LOG", "- (stdout)", "access log target; empty turns access logging off (faster)"),
     Variable("ERROR_LOG", "- (stderr)", "error log target; empty means the default"),
@@ -230,7 +230,11 @@ def _gunicorn_conf(
 def _bind(environ: Mapping[str, str]) -> str:
     bind = _get(environ, "BIND")
     if bind is not None:
-        return bind.strip()
+        bind = bind.strip()
+        port = bind.rpartition("]")[2] if bind.startswith("[") else bind
+        if not bind.startswith(("unix:", "fd://")) and not port.rpartition(":")[2].isdigit():
+            raise SettingsError("BIND", f"{bind!r} has no port; write HOST:PORT (e.g. 0.0.0.0:8080), or set HOST and PORT instead")
+        return bind
     host = (_get(environ, "HOST") or DEFAULT_HOST).strip()
     if _get(environ, "PORT") is None:
         raise SettingsError("PORT", "not set (the image sets it); set PORT, or BIND to host:port")
