@@ -1,5 +1,5 @@
-"""The servers compared: the image, the same server bare on the host, gthread, sync, and the
-fastest WSGI peers on PyPI, granian and bjoern.
+"""The servers compared: the image (and an earlier build of it, when given), the same server
+bare on the host, gthread, sync, and the fastest WSGI peers on PyPI, granian and bjoern.
 
 Each serves app.main:app on 127.0.0.1 with 2 workers (bjoern: one process, it has no
 workers), pinned to the server CPU, access log off.
@@ -13,10 +13,12 @@ from typing import Dict, List, Optional
 
 from common import PodmanStore, host_server, stop_process
 
-NAMES = ["image", "bare", "gthread", "sync", "granian", "bjoern"]
+NAMES = ["image", "previous", "bare", "gthread", "sync", "granian", "bjoern"]
+IMAGES = ("image", "previous")
 WORKERS = "2"
 DESCRIPTIONS = {
     "image": "the image, read-only podman container (image/settings.json security flags), gunicorn + meinheld, 2 workers",
+    "previous": "an earlier build of the image (run_all.sh --previous), run exactly as the image",
     "bare": "the same launcher (python -m workload_server) in a host venv (runtime/meinheld/venv.sh), 2 workers",
     "gthread": "gunicorn gthread, 2 workers x 4 threads, same venv",
     "sync": "gunicorn sync, 2 workers, same venv",
@@ -35,10 +37,10 @@ class Contenders:
         server_venv: Path,
         tools_venv: Path,
         store: Optional[PodmanStore] = None,
-        image: Optional[str] = None,
+        images: Optional[Dict[str, str]] = None,
     ) -> None:
         self.source, self.server_venv, self.tools_venv = source, server_venv, tools_venv
-        self.store, self.image = store, image
+        self.store, self.images = store, dict(images or {})
 
     def start(self, name: str, port: int) -> subprocess.Popen:
         """Starts contender NAME on 127.0.0.1:PORT; returns its process (not yet ready)."""
@@ -52,9 +54,9 @@ class Contenders:
             "127.0.0.1:%d" % port,
             "app.main:app",
         ]
-        if name == "image":
-            assert self.store and self.image, "the image contender needs a store and an image"
-            return self.store.run(self.image, env=self.launcher_env(port))
+        if name in IMAGES:
+            assert self.store and name in self.images, "the %s contender needs a store and an image" % name
+            return self.store.run(self.images[name], env=self.launcher_env(port))
         if name == "bare":
             env = {
                 **self.launcher_env(port),
@@ -89,7 +91,7 @@ class Contenders:
 
     def stop(self, name: str, process: subprocess.Popen) -> None:
         """Stops contender NAME started as PROCESS."""
-        if name == "image":
+        if name in IMAGES:
             assert self.store
             self.store.stop(process)
         else:

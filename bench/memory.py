@@ -95,7 +95,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("no OCI layout at %s" % args.image)
     store = PodmanStore()
     try:
-        contenders = Contenders(args.source, args.server_venv, args.server_venv, store, store.load(args.image, "pyc"))
+        contenders = Contenders(args.source, args.server_venv, args.server_venv, store, {"image": store.load(args.image, "pyc")})
         write_json(
             args.out, {name: measure(contenders, name, args.connections, args.seconds) for name in ("image", "bare")}
         )

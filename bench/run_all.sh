@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Runs every benchmark, then regenerates BENCHMARKS.md, bench/plots/ and bench/results/.
-# Usage: bench/run_all.sh [--quick]    (as root on the host, next to ./bazelw; --quick: a short smoke run)
-# Needs the host's python3.11 (venvs go to $BENCH_VENVS, default /tmp/bench-venvs, made on first use;
+# Usage: bench/run_all.sh [--quick] [--previous OCI_LAYOUT]    (as root on the host, next to ./bazelw)
+#   --quick: a short smoke run; --previous: an earlier build of the image (an OCI layout directory,
+#   e.g. a copy of bazel-bin/image/image) measured side by side with HEAD's: size, start-up, throughput.
+# Needs the host's python3 (venvs go to $BENCH_VENVS, default /tmp/bench-venvs, made on first use;
 # bjoern needs Debian's libev-dev, installed if missing).
 set -euo pipefail
-case "${1:-}" in
-  -h | --help) sed -n '2,4{s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-  --quick) quick=1 ;;
-  "") quick= ;;
-  *) echo "run_all.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-esac
+quick= previous=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h | --help) sed -n '2,7{s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    --quick) quick=1 ;;
+    --previous)
+      [ -f "${2:-}/index.json" ] || { echo "run_all.sh: --previous needs an OCI layout directory" >&2; exit 2; }
+      previous=(--previous "$(cd "$2" && pwd -P)") && shift ;;
+    *) echo "run_all.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
 bench=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 ws=$(dirname "$bench")
 venvs=${BENCH_VENVS:-/tmp/bench-venvs}
@@ -19,11 +27,11 @@ results=$bench/results
 rm -rf "$results" && mkdir -p "$results"
 
 if [ ! -x "$venvs/server/bin/gunicorn" ]; then
-  "$ws/runtime/meinheld/venv.sh" python3.11 "$venvs/server"
+  "$ws/runtime/meinheld/venv.sh" python3 "$venvs/server"
 fi
 if [ ! -x "$venvs/tools/bin/granian" ] || ! "$venvs/tools/bin/python" -c "import bjoern" 2>/dev/null; then
   dpkg -s libev-dev >/dev/null 2>&1 || apt-get install -y -qq libev-dev >/dev/null # bjoern builds against it
-  python3.11 -m venv "$venvs/tools"
+  python3 -m venv "$venvs/tools"
   "$venvs/tools/bin/pip" install -q matplotlib granian bjoern
 fi
 py=(taskset -c 0 env PYTHONDONTWRITEBYTECODE=1 "$venvs/tools/bin/python")
@@ -33,7 +41,7 @@ step() {
   local name=$1
   shift
   echo "run_all: $name" >&2
-  printf '%s\t%s\n' "$name" "bench/$name.py $*" | sed "s#$work#WORK#g; s#$venvs#VENVS#g; s#$ws/##g" >>"$work/commands.tsv"
+  printf '%s\t%s\n' "$name" "bench/$name.py $*" | sed "s#$work#WORK#g; s#$venvs#VENVS#g; s#$ws/##g${previous[1]:+; s#${previous[1]}#PREVIOUS#g}" >>"$work/commands.tsv"
   "${py[@]}" "$bench/$name.py" "$@"
 }
 
@@ -44,16 +52,17 @@ else
   tp=(--rounds 5 --seconds 5) st=(--rounds 7) mem=(--seconds 30) bd=()
   note="Anything else running on the machine shows in the load averages above; absolute figures drift from run to run: compare ratios."
 fi
-"${py[@]}" "$bench/meta.py" start --out "$results/meta.json" --invocation "bench/run_all.sh${quick:+ --quick}" --note "$note"
+"${py[@]}" "$bench/meta.py" start --out "$results/meta.json" \
+  --invocation "bench/run_all.sh${quick:+ --quick}${previous[1]:+ --previous PREVIOUS}" --note "$note"
 # Everything measured comes from HEAD: the image is built in build.py's clone, the bare servers
 # run HEAD's runtime/ and app/.
 mkdir "$work/src" && git -C "$ws" archive HEAD runtime app | tar -x -C "$work/src"
 step build --out "$results/build.json" --image-out "$work/image" --nopyc-out "$work/image-nopyc" "${bd[@]}"
-step size pyc="$work/image" nopyc="$work/image-nopyc" --out "$results/size.json"
-step throughput --image "$work/image" --source "$work/src" --server-venv "$venvs/server" --tools-venv "$venvs/tools" \
+step size pyc="$work/image" nopyc="$work/image-nopyc" ${previous[1]:+previous="${previous[1]}"} --out "$results/size.json"
+step throughput --image "$work/image" "${previous[@]}" --source "$work/src" --server-venv "$venvs/server" --tools-venv "$venvs/tools" \
   --out "$results/throughput.json" "${tp[@]}"
 step memory --image "$work/image" --source "$work/src" --server-venv "$venvs/server" --out "$results/memory.json" "${mem[@]}"
-step startup --image "$work/image" --image-nopyc "$work/image-nopyc" --source "$work/src" --server-venv "$venvs/server" \
+step startup --image "$work/image" --image-nopyc "$work/image-nopyc" "${previous[@]}" --source "$work/src" --server-venv "$venvs/server" \
   --out "$results/startup.json" "${st[@]}"
 "${py[@]}" "$bench/meta.py" end --out "$results/meta.json" --commands "$work/commands.tsv"
 "${py[@]}" "$bench/report.py" --results "$results" --out "$ws/BENCHMARKS.md"

@@ -80,6 +80,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", type=Path, required=True, help="OCI layout directory of the image")
+    parser.add_argument("--previous", type=Path, help="OCI layout of an earlier build, measured as contender 'previous'")
     parser.add_argument(
         "--source", type=Path, default=WORKSPACE, help="directory with the runtime/ and app/ to run bare"
     )
@@ -91,12 +92,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--connections", default="1,16,64,256", help="comma-separated connection counts")
     parser.add_argument("--contenders", default=",".join(NAMES), help="comma-separated subset of " + ",".join(NAMES))
     args = parser.parse_args(argv)
-    names = args.contenders.split(",")
-    if not set(names) <= set(NAMES) or not (args.image / "index.json").is_file():
-        parser.error("unknown contender in %r, or no OCI layout at %s" % (args.contenders, args.image))
+    names = [n for n in args.contenders.split(",") if n != "previous" or args.previous]
+    layouts = {"image": args.image, **({"previous": args.previous} if args.previous else {})}
+    if not set(names) <= set(NAMES):
+        parser.error("unknown contender in %r" % args.contenders)
+    for layout in layouts.values():
+        if not (layout / "index.json").is_file():
+            parser.error("no OCI layout at %s" % layout)
     store = PodmanStore()
     try:
-        contenders = Contenders(args.source, args.server_venv, args.tools_venv, store, store.load(args.image, "pyc"))
+        images = {name: store.load(layout, name) for name, layout in layouts.items()}
+        contenders = Contenders(args.source, args.server_venv, args.tools_venv, store, images)
         started = time.time()
         data = measure(contenders, names, [int(c) for c in args.connections.split(",")], args.rounds, args.seconds)
         data["wall_seconds"] = round(time.time() - started, 1)
