@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 BENCH = Path(__file__).resolve().parent
 WORKSPACE = BENCH.parent
@@ -177,6 +177,20 @@ class PodmanStore:
             )
         subprocess.run(self.command("rmi", "--all", "--force"), capture_output=True, timeout=120, check=False)
         shutil.rmtree(self.host_dir, ignore_errors=True)
+
+
+def measure_in_store(step: str, out: str, measure: Callable[["PodmanStore"], object]) -> int:
+    """Runs MEASURE with a private podman store, writes what it returns to OUT as JSON and
+    removes the store; a BenchError becomes one line ("STEP: error: ...") and exit status 1."""
+    store = PodmanStore()
+    try:
+        write_json(out, measure(store))
+    except BenchError as error:
+        print("%s: error: %s" % (step, error), file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    return 0
 
 
 def host_server(command: Sequence[str], env: Dict[str, str], cwd: Path = WORKSPACE) -> subprocess.Popen:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from common import WORKSPACE, BenchError, PodmanStore, children, free_port, rss_kib, wait_ready, wrk, write_json
+from common import WORKSPACE, BenchError, PodmanStore, children, free_port, measure_in_store, rss_kib, wait_ready, wrk
 from contenders import Contenders
 
 SETTLE_SECONDS = 2.0
@@ -93,19 +93,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if not (args.image / "index.json").is_file():
         parser.error("no OCI layout at %s" % args.image)
-    store = PodmanStore()
-    try:
-        contenders = Contenders(args.source, args.server_venv, args.server_venv, store, {"image": store.load(args.image, "pyc")})
-        write_json(
-            args.out, {name: measure(contenders, name, args.connections, args.seconds) for name in ("image", "bare")}
-        )
-    except BenchError as error:
-        print("memory: error: %s" % error, file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    return 0
 
+    def run(store: PodmanStore) -> object:
+        images = {"image": store.load(args.image, "pyc")}
+        contenders = Contenders(args.source, args.server_venv, args.server_venv, store, images)
+        return {name: measure(contenders, name, args.connections, args.seconds) for name in ("image", "bare")}
+
+    return measure_in_store("memory", args.out, run)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -19,6 +19,7 @@ from memory import WARM_UP_SECONDS  # noqa: E402
 MB = 1e6
 SIZE_MB = 50  # issue #12: the image at most 50 MB uncompressed
 FIRST_200_SECONDS = 0.1  # issue #12: first 200 within 0.1 s of process start
+SMALL_PART_MB = 0.1  # the parts table sums the parts smaller than this in every image
 
 
 def load(results: Path, name: str) -> Optional[dict]:
@@ -119,10 +120,16 @@ def parts_table(sz: dict) -> List[str]:
         "| part | " + " | ".join("%s (MB)" % n for n in names) + (" | difference (MB) |" if len(names) == 2 else " |"),
         "| --- |" + " --- |" * (len(names) + (len(names) == 2)),
     ]
+    small = [0.0] * len(names)
     for part in rows:
         values = [sz[n]["parts"].get(part, 0) / MB for n in names]
+        if max(values) < SMALL_PART_MB:
+            small = [a + b for a, b in zip(small, values)]
+            continue
         extra = " | %+.3f" % (values[0] - values[1]) if len(values) == 2 else ""
         lines.append("| %s | %s%s |" % (part, " | ".join("%.3f" % v for v in values), extra))
+    extra = " | %+.3f" % (small[0] - small[1]) if len(small) == 2 else ""
+    lines.append("| parts under %g MB each | %s%s |" % (SMALL_PART_MB, " | ".join("%.3f" % v for v in small), extra))
     return lines + [""]
 
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from common import WORKSPACE, BenchError, PodmanStore, free_port, summary, wait_ready, write_json
+from common import WORKSPACE, BenchError, PodmanStore, free_port, measure_in_store, summary, wait_ready
 from contenders import Contenders
 
 PYTHON = "/usr/bin/python3"  # Debian's link to the image's interpreter, whichever version
@@ -68,8 +68,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     for layout in layouts.values():
         if not (layout / "index.json").is_file():
             parser.error("no OCI layout at %s" % layout)
-    store = PodmanStore()
-    try:
+
+    def run(store: PodmanStore) -> object:
         images = {variant: store.load(layout, variant) for variant, layout in layouts.items()}
         contenders = Contenders(args.source, args.server_venv, args.server_venv, store)
         for image in images.values():
@@ -83,22 +83,16 @@ def main(argv: Optional[List[str]] = None) -> int:
                 starts[variant].append(first_200(contenders, "image", image))
             starts["bare"].append(first_200(contenders, "bare", None))
             print("startup: round %d/%d done" % (round_number + 1, args.rounds), file=sys.stderr, flush=True)
-        data: Dict[str, object] = {
+        return {
             "rounds": args.rounds,
             "noop": {key: summary(values) for key, values in runs.items()},
+            "first_200": {
+                variant: {key: summary(s[key] for s in samples) for key in samples[0]}
+                for variant, samples in starts.items()
+            },
         }
-        data["first_200"] = {
-            variant: {key: summary(s[key] for s in samples) for key in samples[0]}
-            for variant, samples in starts.items()
-        }
-        write_json(args.out, data)
-    except BenchError as error:
-        print("startup: error: %s" % error, file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    return 0
 
+    return measure_in_store("startup", args.out, run)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from common import WORKSPACE, BenchError, PodmanStore, free_port, summary, wait_ready, wrk, write_json
+from common import WORKSPACE, PodmanStore, free_port, measure_in_store, summary, wait_ready, wrk
 from contenders import DESCRIPTIONS, NAMES, Contenders
 
 
@@ -99,21 +99,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     for layout in layouts.values():
         if not (layout / "index.json").is_file():
             parser.error("no OCI layout at %s" % layout)
-    store = PodmanStore()
-    try:
+
+    def run(store: PodmanStore) -> object:
         images = {name: store.load(layout, name) for name, layout in layouts.items()}
         contenders = Contenders(args.source, args.server_venv, args.tools_venv, store, images)
         started = time.time()
         data = measure(contenders, names, [int(c) for c in args.connections.split(",")], args.rounds, args.seconds)
         data["wall_seconds"] = round(time.time() - started, 1)
-        write_json(args.out, data)
-    except BenchError as error:
-        print("throughput: error: %s" % error, file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    return 0
+        return data
 
+    return measure_in_store("throughput", args.out, run)
 
 if __name__ == "__main__":
     sys.exit(main())
