@@ -70,6 +70,7 @@ default = ssl.create_default_context()
 connection = sqlite3.connect(":memory:")
 print(json.dumps({
     "version": list(sys.version_info[:3]),
+    "os_release": dict(line.split("=", 1) for line in open("/etc/os-release").read().split("\n") if "=" in line)["VERSION_ID"],
     "decimal": decimal.Decimal.__module__,
     "ca_certs": len(context.get_ca_certs()),
     "default_ca_certs": len(default.get_ca_certs()),
@@ -134,6 +135,7 @@ class RuntimeTest(unittest.TestCase):
         print(json.dumps(probe, indent=1), file=sys.stderr)
         self.assertEqual(probe["version"][:2], list(sys.version_info[:2]))  # the toolchain's, the lock's
         self.assertEqual(".".join(map(str, probe["version"][:2])), LOCK["python"])
+        self.assertEqual(probe["os_release"], '"%s"' % LOCK["release"])  # /etc/os-release: VERSION_ID="13"
         self.assertEqual(probe["decimal"], "decimal")
         import_c = subprocess.run(["bwrap", "--ro-bind", self.root, "/", "--proc", "/proc", "--dev", "/dev", "--unshare-net",
                                    "/usr/bin/python3", "-c", "import _decimal, decimal; print(decimal.Decimal is _decimal.Decimal)"],

@@ -126,44 +126,39 @@ class Server:
         wait_until(ready, timeout, 0.05, "the server to answer on port %d" % self.port)
 
 
+def _start(test, argv, env, ready_timeout):
+    """Server(ARGV(port), ENV) on a free port, ready within READY_TIMEOUT s; started again
+    on another port if some other process took that one first. Cleaned up by TEST."""
+    for attempt in range(5):
+        port = free_port()
+        server = Server(argv(port), env=env, port=port)
+        try:
+            server.wait_ready(ready_timeout)
+        except AssertionError:
+            text = server.stderr_text()
+            server.stop()
+            if "Address already in use" in text and attempt < 4:
+                continue
+            raise
+        test.addCleanup(server.stop)
+        return server
+
+
 def start_direct(test, **options):
     """meinheld run directly by serve.py with OPTIONS (see serve.py); cleaned up by TEST."""
     options.setdefault("graceful", 10)
     env = options.pop("env", None)
     wrapper = options.pop("wrapper", None) or []
-    for attempt in range(5):
-        port = free_port()
-        server = Server(wrapper + [PYTHON, SERVE, str(port), json.dumps(options)], env=env, port=port)
-        try:
-            server.wait_ready()
-        except AssertionError:
-            text = server.stderr_text()
-            server.stop()
-            if "Address already in use" in text and attempt < 4:
-                continue
-            raise
-        test.addCleanup(server.stop)
-        return server
+    return _start(test, lambda port: wrapper + [PYTHON, SERVE, str(port), json.dumps(options)], env, 15)
 
 
 def start_gunicorn(test, worker_class, *args, workers=1):
     """gunicorn serving serve:app with WORKER_CLASS and extra ARGS."""
-    for attempt in range(5):
-        port = free_port()
-        argv = [PYTHON, "-m", "gunicorn", "--no-control-socket", "-w", str(workers), "-k", worker_class,
+    def argv(port):
+        return [PYTHON, "-m", "gunicorn", "--no-control-socket", "-w", str(workers), "-k", worker_class,
                 "-b", "127.0.0.1:%d" % port, "--worker-tmp-dir", "/dev/shm"] + list(args) + ["serve:app"]
-        server = Server(argv, env={"PYTHONPATH": os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH")]))},
-                        port=port)
-        try:
-            server.wait_ready(30)
-        except AssertionError:
-            text = server.stderr_text()
-            server.stop()
-            if "Address already in use" in text and attempt < 4:
-                continue
-            raise
-        test.addCleanup(server.stop)
-        return server
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH")]))}
+    return _start(test, argv, env, 30)
 
 
 def children(pid):
