@@ -4,7 +4,8 @@ For every package of debian/packages.lock.json and requirements_debian_lock.json
 the newest version the suites of debian/packages.json offer now (InRelease signatures
 and index sha256 checked, as the resolver does) and prints one line: name, locked
 version, available version, and "security" when the newer version comes from the
-security archive. A newer version reaches the image only through a refreshed lock:
+security archive. A package whose line differs between architectures is printed once
+per architecture, as NAME:ARCH. A newer version reaches the image only through a refreshed lock:
 ./bazelw run //debian:lock (which this prints when something is newer). With
 --check, exits 1 when anything is newer (for a scheduled CI job).
 """
@@ -35,15 +36,31 @@ def compare(locked: List[dict], archive: resolve.Archive) -> List[Tuple[str, str
     return rows
 
 
-def locked_packages(workspace: Path) -> List[dict]:
-    """The packages of both locks, each once."""
+def locked_packages(workspace: Path, arch: str) -> List[dict]:
+    """The packages of both locks for arch, each once."""
     by_name: Dict[str, dict] = {}
     for name in (resolve.BASE_LOCK, resolve.USER_LOCK):
         path = workspace / name
         if path.is_file():
-            for entry in json.loads(path.read_text())["packages"]:
+            for entry in json.loads(path.read_text())["packages"].get(arch, []):
                 by_name.setdefault(entry["name"], entry)
     return list(by_name.values())
+
+
+def merge(per_arch: Dict[str, List[Tuple[str, str, str, str]]]) -> List[Tuple[str, str, str, str]]:
+    """One row per package whose rows agree across architectures, else NAME:ARCH rows."""
+    by_name: Dict[str, Dict[str, Tuple[str, str, str, str]]] = {}
+    for arch, rows in per_arch.items():
+        for row in rows:
+            by_name.setdefault(row[0], {})[arch] = row
+    merged = []
+    for name in sorted(by_name):
+        rows = by_name[name]
+        if len(set(rows.values())) == 1 and len(rows) == len(per_arch):
+            merged.append(next(iter(rows.values())))
+        else:
+            merged.extend((name + ":" + arch,) + rows[arch][1:] for arch in sorted(rows))
+    return merged
 
 
 def main(argv: List[str]) -> int:
@@ -54,13 +71,9 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--keyring", default=resolve.KEYRING, help="keyring that signs the archives (default: %(default)s)")
     args = parser.parse_args(argv)
     workspace = Path(os.environ.get("BUILD_WORKSPACE_DIRECTORY", "."))
-    mirrors = {"main": os.environ.get("DEBIAN_MIRROR", ""), "security": os.environ.get("DEBIAN_SECURITY_MIRROR", "")}
     try:
-        if not all(mirrors.values()):
-            raise resolve.ResolveError("no mirror: run it through ./bazelw, which sets DEBIAN_MIRROR")
-        config = json.loads((workspace / "debian/packages.json").read_text())
-        archive = resolve.read_archive(config, {k: v.rstrip("/") for k, v in mirrors.items()}, args.keyring)
-        rows = compare(locked_packages(workspace), archive)
+        config, archives = resolve.workspace_archives(workspace, args.keyring)
+        rows = merge({arch: compare(locked_packages(workspace, arch), archives[arch]) for arch in config["architectures"]})
     except (resolve.ResolveError, OSError, KeyError, ValueError) as error:
         print("outdated: %s" % error, file=sys.stderr)
         return 1

@@ -4,8 +4,9 @@ Reads the signed InRelease of every suite listed under "archives", verifies it w
 sqv against Debian's archive keyring, checks each Packages index against its
 sha256 there, picks the newest version of every package across the suites, follows
 Pre-Depends and Depends (never Recommends) except into the "skip" list, and writes
-the lock: one entry per package with name, version, architecture, archive, path,
-sha256 and the sets that need it, sorted, so unchanged input gives the same bytes.
+the lock: for each of the "architectures" (resolved against its own indexes), one entry
+per package with name, version, architecture, archive, path, sha256 and the sets that
+need it, sorted, so unchanged input gives the same bytes.
 
 The user's requirements_debian.txt ("image: PACKAGE" for a library the image needs,
 "build: PACKAGE" for headers or tools a requirement builds against) is then resolved
@@ -23,11 +24,12 @@ import sys
 import tempfile
 import urllib.request
 from pathlib import Path
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 import debversion
 
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.pgp"
+CONFIG = "debian/packages.json"
 BASE_LOCK = "debian/packages.lock.json"
 USER_FILE = "requirements_debian.txt"
 USER_LOCK = "requirements_debian_lock.json"
@@ -192,14 +194,14 @@ def expand(config: dict) -> dict:
     return dict(config, sets=sets)
 
 
-def lock_document(config: dict, archive: Archive) -> dict:
-    """Returns the lock document for config resolved against archive."""
+def lock_document(config: dict, archives: Dict[str, Archive]) -> dict:
+    """Returns the lock document for config, each architecture resolved against its archive."""
     return {
         "distribution": config["distribution"],
         "release": config["release"],
         "python": config["python"],
         "snapshots": config.get("snapshots", {}),
-        "packages": resolve(expand(config), archive),
+        "packages": {arch: resolve(expand(config), archives[arch]) for arch in config["architectures"]},
     }
 
 
@@ -208,15 +210,31 @@ def render(document: dict) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def read_archive(config: dict, mirrors: Dict[str, str], keyring: str) -> Archive:
-    """Downloads and checks the indexes named by config."""
-    archive = Archive()
-    for archive_name, suites in sorted(config["archives"].items()):
-        for suite in suites:
-            print("resolve: reading %s (%s)" % (suite, archive_name), file=sys.stderr)
-            text = packages_index(mirrors[archive_name], suite, config["architecture"], keyring)
-            archive.add(archive_name, parse_index(text))
-    return archive
+def read_archives(config: dict, mirrors: Dict[str, str], keyring: str) -> Dict[str, Archive]:
+    """Downloads and checks the indexes named by config, an Archive per architecture."""
+    archives = {}
+    for arch in config["architectures"]:
+        archives[arch] = Archive()
+        for archive_name, suites in sorted(config["archives"].items()):
+            for suite in suites:
+                print("resolve: reading %s %s (%s)" % (suite, arch, archive_name), file=sys.stderr)
+                text = packages_index(mirrors[archive_name], suite, arch, keyring)
+                archives[arch].add(archive_name, parse_index(text))
+    return archives
+
+
+def workspace_archives(workspace: Path, keyring: str = KEYRING) -> Tuple[dict, Dict[str, Archive]]:
+    """The workspace's packages.json and its archives, from the mirrors ./bazelw sets."""
+    mirrors = {"main": os.environ.get("DEBIAN_MIRROR", ""), "security": os.environ.get("DEBIAN_SECURITY_MIRROR", "")}
+    if not all(mirrors.values()):
+        raise ResolveError("no Debian mirror: run it through ./bazelw, which sets DEBIAN_MIRROR and DEBIAN_SECURITY_MIRROR")
+    config = json.loads((workspace / CONFIG).read_text())
+    return config, read_archives(config, {k: v.rstrip("/") for k, v in mirrors.items()}, keyring)
+
+
+def count(document: dict) -> str:
+    """How many packages a lock document holds, per architecture: "12 amd64, 12 arm64"."""
+    return ", ".join("%d %s" % (len(entries), arch) for arch, entries in sorted(document["packages"].items()))
 
 
 def read_user_packages(text: str) -> Dict[str, List[str]]:
@@ -242,12 +260,14 @@ def user_inputs_sha256(user_text: bytes, base_text: bytes) -> str:
     return digest.hexdigest()
 
 
-def user_lock_document(config: dict, archive: Archive, base: dict, user_text: bytes, base_text: bytes) -> dict:
-    """The user lock: what requirements_debian.txt needs beyond the base lock."""
-    archive.pin(base["packages"])
+def user_lock_document(config: dict, archives: Dict[str, Archive], base: dict, user_text: bytes, base_text: bytes) -> dict:
+    """The user lock: what requirements_debian.txt needs beyond the base lock, per architecture."""
     sets = read_user_packages(user_text.decode("utf-8"))
-    entries = resolve(dict(config, sets=sets), archive, base["packages"]) if sets else []
-    return {"inputs_sha256": user_inputs_sha256(user_text, base_text), "packages": entries}
+    packages = {}
+    for arch in config["architectures"]:
+        archives[arch].pin(base["packages"][arch])
+        packages[arch] = resolve(dict(config, sets=sets), archives[arch], base["packages"][arch]) if sets else []
+    return {"inputs_sha256": user_inputs_sha256(user_text, base_text), "packages": packages}
 
 
 def user_lock_is_current(workspace: Path) -> bool:
@@ -260,19 +280,19 @@ def user_lock_is_current(workspace: Path) -> bool:
     return recorded == current
 
 
-def lock_user_packages(workspace: Path, config: dict, archive: Archive) -> int:
+def lock_user_packages(workspace: Path, config: dict, archives: Dict[str, Archive]) -> str:
     """Writes the user lock for the workspace's files; returns how many entries it has."""
     base_text, user_text = (workspace / BASE_LOCK).read_bytes(), (workspace / USER_FILE).read_bytes()
-    document = user_lock_document(config, archive, json.loads(base_text), user_text, base_text)
+    document = user_lock_document(config, archives, json.loads(base_text), user_text, base_text)
     (workspace / USER_LOCK).write_text(render(document))
-    return len(document["packages"])
+    return count(document)
 
 
 def main(argv: List[str]) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n", 2)[2],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="debian/packages.json", help="package sets (default: %(default)s)")
+    parser.add_argument("--config", default=CONFIG, help="package sets (default: %(default)s)")
     parser.add_argument("--out", default=BASE_LOCK, help="lock to write (default: %(default)s)")
     parser.add_argument("--mirror", default=os.environ.get("DEBIAN_MIRROR"), help="Debian archive URL (default: $DEBIAN_MIRROR)")
     parser.add_argument("--security-mirror", default=os.environ.get("DEBIAN_SECURITY_MIRROR"), help="Debian security archive URL (default: $DEBIAN_SECURITY_MIRROR)")
@@ -284,13 +304,13 @@ def main(argv: List[str]) -> int:
             raise ResolveError("no mirror: pass --mirror and --security-mirror (./bazelw sets them)")
         config = json.loads((workspace / args.config).read_text())
         mirrors = {"main": args.mirror.rstrip("/"), "security": args.security_mirror.rstrip("/")}
-        archive = read_archive(config, mirrors, args.keyring)
-        document = lock_document(config, archive)
+        archives = read_archives(config, mirrors, args.keyring)
+        document = lock_document(config, archives)
         (workspace / args.out).write_text(render(document))
-        print("resolve: wrote %d packages to %s" % (len(document["packages"]), args.out), file=sys.stderr)
+        print("resolve: wrote %s packages to %s" % (count(document), args.out), file=sys.stderr)
         if args.out == BASE_LOCK:
-            count = lock_user_packages(workspace, config, archive)
-            print("resolve: wrote %d packages to %s" % (count, USER_LOCK), file=sys.stderr)
+            print("resolve: wrote %s packages to %s" % (lock_user_packages(workspace, config, archives), USER_LOCK),
+                  file=sys.stderr)
     except (ResolveError, OSError, KeyError, ValueError) as error:
         print("resolve: %s" % error, file=sys.stderr)
         return 1

@@ -34,5 +34,20 @@ class CompareTest(unittest.TestCase):
         ])
 
 
+class MergeTest(unittest.TestCase):
+    def test_one_line_where_architectures_agree_else_one_per_architecture(self) -> None:
+        same = ("libfoo1", "2.0-1", "2.0-1", "")
+        rows = outdated.merge({
+            "amd64": [("libc6", "2.36-9", "2.36-9+deb12u1", "security"), same],
+            "arm64": [("libc6", "2.36-9", "2.36-9", ""), same, ("only-arm", "1", "1", "")],
+        })
+        self.assertEqual(rows, [
+            ("libc6:amd64", "2.36-9", "2.36-9+deb12u1", "security"),
+            ("libc6:arm64", "2.36-9", "2.36-9", ""),
+            same,
+            ("only-arm:arm64", "1", "1", ""),
+        ])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -2,6 +2,7 @@
 
 Given the image's layers in order (tar files or directories; later layers win, OCI
 whiteouts honoured), for every ELF executable and shared object it checks that:
+  * it is built for the image's architecture (--architecture, its ELF machine type);
   * its interpreter (PT_INTERP) resolves to a file inside the image;
   * every DT_NEEDED library is found inside the image (DT_RPATH, DT_RUNPATH with
     $ORIGIN, then the loader's default directories);
@@ -27,11 +28,10 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from debfile import DebError, read_deb
-from elf import EM_X86_64, ElfError, ElfInfo, is_elf, parse
+from elf import ARCHITECTURES, Architecture, ElfError, ElfInfo, is_elf, parse
 
 USER_FILE = "requirements_debian.txt"
 UPDATE_COMMAND = "./bazelw run //:requirements.update"
-DEFAULT_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib", "/lib64", "/usr/lib64")
 MAX_LINKS = 40
 
 
@@ -154,14 +154,15 @@ def distribution_owners(image: Image) -> Dict[str, str]:
     return owners
 
 
-def shipping_debs(debs: List[str], library: str) -> List[str]:
+def shipping_debs(debs: List[str], library: str, arch: Architecture) -> List[str]:
     """Names of the packages among DEBS (paths of .deb files) that ship LIBRARY in a library directory."""
     found = []
+    dirs = arch.library_dirs()
     for path in debs:
         deb = read_deb(path)
         for info, _ in deb.members():
             name = "/" + info.name.lstrip("./")
-            if posixpath.basename(name) == library and posixpath.dirname(name) in DEFAULT_DIRS:
+            if posixpath.basename(name) == library and posixpath.dirname(name) in dirs:
                 found.append(deb.name)
                 break
     return sorted(set(found))
@@ -212,8 +213,9 @@ def elf_files(image: Image) -> Iterator[Tuple[str, ElfInfo]]:
 class Checker:
     """Resolves libraries the way the dynamic loader would, inside one image."""
 
-    def __init__(self, image: Image) -> None:
+    def __init__(self, image: Image, arch: Architecture) -> None:
         self.image = image
+        self.arch = arch
         self.cache: Dict[str, Optional[ElfInfo]] = {}
 
     def info(self, path: str) -> Optional[ElfInfo]:
@@ -230,20 +232,20 @@ class Checker:
         """Returns the resolved path the loader would use for DT_NEEDED name."""
         if "/" in name:
             return self.image.file(name)
-        dirs = ([] if info.runpath else info.rpath) + info.runpath + list(DEFAULT_DIRS)
+        dirs = ([] if info.runpath else info.rpath) + info.runpath + list(self.arch.library_dirs())
         for directory in dirs:
             directory = directory.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
             found = self.image.file(posixpath.join(directory, name))
             if found:
                 library = self.info(found)
-                if library is not None and library.machine == EM_X86_64:
+                if library is not None and library.machine == self.arch.machine:
                     return found
         return None
 
     def check(self, path: str, info: ElfInfo) -> Tuple[List[str], List[Tuple[str, str]]]:
         """Returns one file's problems and the (library, version) pairs it needs."""
-        if info.machine != EM_X86_64:
-            return ["%s: not an x86-64 ELF object (%s)" % (path, info.soname or "machine %d" % info.machine)], []
+        if info.machine != self.arch.machine:
+            return ["%s: not an %s ELF object (%s)" % (path, self.arch.name, info.soname or "machine %d" % info.machine)], []
         problems = []
         if info.interpreter and not self.image.file(info.interpreter):
             problems.append("%s: interpreter %s is not in the image" % (path, info.interpreter))
@@ -269,10 +271,11 @@ class Checker:
         return problems, needs
 
 
-def check_image(image: Image, prefixes: List[str], debs: Optional[List[str]] = None) -> Report:
-    """Checks every ELF file of image (only below prefixes, if given); DEBS: .deb files to
-    name the package that ships a missing library."""
-    checker = Checker(image)
+def check_image(image: Image, prefixes: List[str], debs: Optional[List[str]] = None,
+                arch: Architecture = ARCHITECTURES["amd64"]) -> Report:
+    """Checks every ELF file of image (only below prefixes, if given) against arch; DEBS:
+    .deb files to name the package that ships a missing library."""
+    checker = Checker(image, arch)
     owners = distribution_owners(image)
     problems: List[str] = []
     newest: Dict[str, str] = {}
@@ -284,7 +287,7 @@ def check_image(image: Image, prefixes: List[str], debs: Optional[List[str]] = N
         checker.cache[path] = info
         found, needs = checker.check(path, info)
         owner = " (%s)" % owners[path] if path in owners else ""
-        problems.extend(explain(problem.replace(path + ":", path + owner + ":", 1), debs or [], owner)
+        problems.extend(explain(problem.replace(path + ":", path + owner + ":", 1), debs or [], owner, arch)
                         for problem in found)
         for library, version in needs:
             if library not in newest or version_key(version) > version_key(newest[library]):
@@ -292,11 +295,11 @@ def check_image(image: Image, prefixes: List[str], debs: Optional[List[str]] = N
     return Report(problems, newest, checked)
 
 
-def explain(problem: str, debs: List[str], owner: str) -> str:
+def explain(problem: str, debs: List[str], owner: str, arch: Architecture) -> str:
     """PROBLEM with what to do about it, where that is known."""
     missing = re.search(r": needs (\S+), which is not in the image$", problem)
     if missing:
-        packages = shipping_debs(debs, missing.group(1))
+        packages = shipping_debs(debs, missing.group(1), arch)
         if packages:
             return "%s; Debian's %s ships it: add 'image: %s' to %s, then run %s" % (
                 problem, " or ".join(packages), packages[0], USER_FILE, UPDATE_COMMAND)
@@ -327,11 +330,12 @@ def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("layers", nargs="+", help="the image's layers, bottom first: tar files or directories")
     parser.add_argument("--only", action="append", default=[], metavar="PATH", help="check only ELF files below PATH (e.g. /usr/lib/python3/dist-packages); libraries still resolve in the whole image")
+    parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="amd64", help="the image's Debian architecture (default: %(default)s)")
     parser.add_argument("--report", action="store_true", help="print the newest version needed from each library")
     parser.add_argument("--deb", action="extend", nargs="+", default=[], help=".deb files that may ship a missing library (to name it)")
     args = parser.parse_args(argv)
     try:
-        report = check_image(load(args.layers), args.only, args.deb)
+        report = check_image(load(args.layers), args.only, args.deb, ARCHITECTURES[args.architecture])
     except (CheckError, DebError, OSError) as error:
         print("abi_check: %s" % error, file=sys.stderr)
         return 1

@@ -11,7 +11,6 @@ versions it had wherever its sources allow them (--upgrade takes the newest inst
 """
 
 import argparse
-import json
 import os
 import re
 import stat
@@ -130,13 +129,8 @@ def update_debian(workspace: Path) -> List[str]:
     if resolve.user_lock_is_current(workspace):
         return []
     print(f"update.py: resolving {resolve.USER_LOCK} from {resolve.USER_FILE}", file=sys.stderr, flush=True)
-    mirrors = {"main": os.environ.get("DEBIAN_MIRROR", ""), "security": os.environ.get("DEBIAN_SECURITY_MIRROR", "")}
-    if not all(mirrors.values()):
-        raise UpdateError("no Debian mirror: run it through ./bazelw, which sets DEBIAN_MIRROR")
     try:
-        config = json.loads((workspace / "debian/packages.json").read_text())
-        archive = resolve.read_archive(config, {k: v.rstrip("/") for k, v in mirrors.items()}, resolve.KEYRING)
-        resolve.lock_user_packages(workspace, config, archive)
+        resolve.lock_user_packages(workspace, *resolve.workspace_archives(workspace))
     except (resolve.ResolveError, OSError, ValueError, KeyError) as error:
         raise UpdateError(str(error)) from None
     return [resolve.USER_LOCK]
