@@ -1,5 +1,5 @@
-"""release.py pushes the real image to a real docker-registry on loopback and writes the
-manifests that run exactly the pushed digest."""
+"""release.py pushes the real image index (amd64 and arm64) to a real docker-registry on
+loopback and writes the manifests that run exactly the pushed digest."""
 
 import json
 import os
@@ -22,8 +22,8 @@ STEP_TIMEOUT = 120
 
 
 def image_digest() -> str:
-    """The manifest digest of the image under test."""
-    index = json.loads((Path(os.environ["IMAGE"]) / "index.json").read_bytes())
+    """The digest of what //:push pushes: the image index (each node pulls its CPU's image)."""
+    index = json.loads((Path(os.environ["PUSHED"]) / "index.json").read_bytes())
     return index["manifests"][0]["digest"]
 
 

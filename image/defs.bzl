@@ -14,7 +14,7 @@ load("//python/layers:defs.bzl", "py_image_layer")
 
 # The kit's server: the launcher, and its meinheld (not from PyPI: runtime/meinheld).
 SERVER = "//runtime:workload_server"
-SERVER_WHEELS = ["@meinheld//:pkg"]
+SERVER_WHEELS = ["//runtime/meinheld:pkg"]
 
 def workload_python_layers(name, app, **kwargs):
     """py_image_layer of APP with the kit's server and every locked requirement.

@@ -1,15 +1,17 @@
 """Public API of the oci/ module: rules_oci 2.x names and attribute meanings.
 
-Load with `load("//oci:defs.bzl", "oci_image", "oci_load", "oci_push")`. See README.md
+Load with `load("//oci:defs.bzl", "oci_image", "oci_image_index", "oci_load", "oci_push")`. See README.md
 for what matches upstream rules_oci and what differs.
 """
 
 load("//oci/private:image.bzl", _oci_image_rule = "oci_image_rule")
+load("//oci/private:image_index.bzl", _oci_image_index_rule = "oci_image_index_rule")
 load("//oci/private:lines_file.bzl", "lines_file")
 load("//oci/private:load.bzl", _oci_load_rule = "oci_load_rule")
 load("//oci/private:push.bzl", _oci_push_rule = "oci_push_rule")
 
 oci_image_rule = _oci_image_rule
+oci_image_index = _oci_image_index_rule
 oci_load_rule = _oci_load_rule
 oci_push_rule = _oci_push_rule
 

@@ -13,9 +13,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import unittest
+
+from testing.rootfs import unpack
 
 LAYERS = sys.argv[1:3]
 with open(sys.argv[3]) as lock_file:
@@ -89,16 +90,6 @@ print(json.dumps({
     "interfaces": sorted(name for _, name in socket.if_nameindex()),
 }))
 """
-
-
-def unpack(layers, root: str) -> None:
-    """Extracts the layers in order into root, keeping owners, modes and links."""
-    for layer in layers:
-        with tarfile.open(layer) as archive:
-            if hasattr(tarfile, "fully_trusted_filter"):
-                archive.extractall(root, filter="fully_trusted")
-            else:
-                archive.extractall(root)
 
 
 class RuntimeTest(unittest.TestCase):

@@ -27,7 +27,8 @@ class Architecture:
         return ("/lib/" + self.triplet, "/usr/lib/" + self.triplet, "/lib", "/usr/lib", "/lib64", "/usr/lib64")
 
 
-# Debian's architecture names, as in debian/packages.json.
+# Debian's architecture names, as in debian/packages.json (//debian/tests:architectures_test
+# checks this table against debian/architectures.bzl).
 ARCHITECTURES = {
     "amd64": Architecture(62, "x86-64", "x86_64-linux-gnu"),
     "arm64": Architecture(183, "AArch64", "aarch64-linux-gnu"),

@@ -24,11 +24,15 @@ class ImageSbomTest(unittest.TestCase):
 
     def purls(self, kind: str) -> dict:
         """{name: version} of the SBOM's packages whose purl is pkg:KIND/..."""
-        found = {}
+        return {name: version for name, version, _ in self.refs(kind)}
+
+    def refs(self, kind: str) -> list:
+        """(name, version, purl) of the SBOM's packages whose purl is pkg:KIND/..."""
+        found = []
         for package in self.packages:
             for ref in package["externalRefs"]:
                 if ref["referenceType"] == "purl" and ref["referenceLocator"].startswith(f"pkg:{kind}/"):
-                    found[package["name"]] = package["versionInfo"]
+                    found.append((package["name"], package["versionInfo"], ref["referenceLocator"]))
         return found
 
     def test_every_locked_requirement_with_its_version(self) -> None:
@@ -52,6 +56,9 @@ class ImageSbomTest(unittest.TestCase):
             lock = json.load(handle)
         image = {p["name"]: p["version"] for p in lock["packages"] if "image" in p["sets"]}
         self.assertEqual(self.purls("deb"), image)
+        # Each for the lock's architecture (or for all).
+        arches = {purl.split("arch=")[1].split("&")[0] for _, _, purl in self.refs("deb")}
+        self.assertEqual(arches - {"all"}, {lock["architecture"]})
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""./bazelw run //:push for real: the //:push executable uploads //:image to Debian's
-docker-registry on a free loopback port, tagged with the app's version.
+"""./bazelw run //:push for real: the //:push executable uploads the image index (the
+amd64 //:image and its arm64 twin) to Debian's docker-registry on a free loopback port,
+tagged with the app's version.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import layout
 import version
-from testing.image_layout import image_under_test
+from testing.image_layout import Image
 from testing.registry import Registry
 
 STEP_TIMEOUT = 120
@@ -30,15 +32,15 @@ class PushTest(unittest.TestCase):
         self.addCleanup(registry.stop)
         self.repository = f"127.0.0.1:{registry.port}/workload"
 
-    def inspect(self, tag: str) -> dict:
-        """Returns `skopeo inspect` of the pushed image's TAG."""
-        result = subprocess.run(["/usr/bin/skopeo", "inspect", "--tls-verify=false", f"docker://{self.repository}:{tag}"],
+    def inspect(self, reference: str, *flags: str) -> dict:
+        """Returns `skopeo inspect FLAGS` of the pushed REFERENCE (":TAG" or "@DIGEST")."""
+        result = subprocess.run(["/usr/bin/skopeo", "inspect", "--tls-verify=false", *flags, f"docker://{self.repository}{reference}"],
                                 capture_output=True, text=True, timeout=STEP_TIMEOUT, env=self.env, check=False)
         self.assertEqual(result.returncode, 0, result.stderr)
         return json.loads(result.stdout)
 
     def test_push_with_version_tag_and_digest_file(self) -> None:
-        digest = image_under_test().digest
+        digest = layout.top_descriptor(Path(os.environ["INDEX"]))["digest"]
         app_version = version.read_version(Path(os.environ["INIT_PY"]))
         digest_file = self.tmp / "digest.txt"
         result = subprocess.run([os.environ["PUSH"], "--repository", self.repository, "--digest-file", str(digest_file)],
@@ -46,11 +48,19 @@ class PushTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout, f"{self.repository}@{digest}\n")
         self.assertEqual(digest_file.read_text(), result.stdout)
-        pushed = self.inspect(version.image_tag(app_version))
-        self.assertEqual(pushed["Digest"], digest)
-        self.assertEqual(sorted(pushed["RepoTags"]), sorted([version.image_tag(app_version), "latest"]))
-        self.assertEqual(pushed["Labels"]["org.opencontainers.image.version"], app_version)
-        self.assertEqual(self.inspect("latest")["Digest"], digest)
+        tag = ":" + version.image_tag(app_version)
+        # The tag names the index of both images, each by its own digest and platform.
+        index = self.inspect(tag, "--raw")
+        self.assertEqual(index["mediaType"], layout.INDEX_MEDIA_TYPE)
+        self.assertEqual({(m["platform"]["os"], m["platform"]["architecture"]): m["digest"] for m in index["manifests"]},
+                         {("linux", "amd64"): Image(os.environ["IMAGE"]).digest,
+                          ("linux", "arm64"): Image(os.environ["IMAGE_ARM64"]).digest})
+        self.assertEqual(self.inspect(":latest", "--raw"), index)
+        for architecture in ("amd64", "arm64"):
+            pushed = self.inspect(tag, "--override-arch", architecture)
+            self.assertEqual(pushed["Architecture"], architecture)
+            self.assertEqual(pushed["Labels"]["org.opencontainers.image.version"], app_version)
+            self.assertEqual(sorted(pushed["RepoTags"]), sorted([version.image_tag(app_version), "latest"]))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Reading and writing the pieces of an OCI image layout directory.
 
 Shared by the oci/ tools: content digests, canonical JSON, and the lookup of the one
-image manifest an `oci_image` layout holds (index.json -> manifest -> config).
+image manifest an `oci_image` layout holds (index.json -> manifest -> config), or the
+image index an `oci_image_index` layout holds.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ def read_json_blob(layout: Path, digest: str) -> Any:
         raise LayoutError(f"{layout}: blob {digest} is not JSON: {error}") from None
 
 
-def manifest_descriptor(layout: Path) -> dict[str, Any]:
-    """Returns the descriptor of the single image manifest listed in LAYOUT/index.json."""
+def top_descriptor(layout: Path) -> dict[str, Any]:
+    """Returns the single descriptor LAYOUT/index.json lists: an image manifest or an image index."""
     try:
         index = json.loads((layout / "index.json").read_bytes())
     except FileNotFoundError:
@@ -70,7 +71,12 @@ def manifest_descriptor(layout: Path) -> dict[str, Any]:
     manifests = index.get("manifests") or []
     if len(manifests) != 1:
         raise LayoutError(f"{layout}/index.json lists {len(manifests)} manifests; expected exactly 1")
-    descriptor = manifests[0]
+    return manifests[0]
+
+
+def manifest_descriptor(layout: Path) -> dict[str, Any]:
+    """Returns the descriptor of the single image manifest listed in LAYOUT/index.json."""
+    descriptor = top_descriptor(layout)
     if descriptor.get("mediaType", MANIFEST_MEDIA_TYPE) != MANIFEST_MEDIA_TYPE:
         raise LayoutError(f"{layout}: {descriptor.get('mediaType')} is not an image manifest")
     return descriptor

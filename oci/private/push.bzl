@@ -2,9 +2,10 @@
 
 load(":runfiles.bzl", "runfile_word", "shell_quote", "write_launcher")
 
-_DOC = """Pushes an `oci_image` to a registry with skopeo, when run with `bazel run`.
+_DOC = """Pushes an `oci_image` or `oci_image_index` to a registry with skopeo, when run with `bazel run`.
 
-The image is pushed by digest, then each tag is applied; the first failure stops it with
+The image (for an index: each of its images, then the index) is pushed by digest, then
+each tag is applied; the first failure stops it with
 one line on stderr and a non-zero exit status. On success it prints
 `REPOSITORY@sha256:DIGEST`.
 
@@ -50,7 +51,7 @@ oci_push_rule = rule(
         "image": attr.label(
             allow_single_file = True,
             mandatory = True,
-            doc = "The `oci_image` to push.",
+            doc = "The `oci_image` or `oci_image_index` to push.",
         ),
         "repository": attr.string(
             doc = "Where to push, `REGISTRY/NAME` (e.g. `ghcr.io/org/app`), without tag or " +

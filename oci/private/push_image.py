@@ -1,6 +1,7 @@
 """Pushes an OCI image layout to a registry with skopeo, then prints REPOSITORY@DIGEST.
 
-The image goes up by digest first, then each tag is applied; any failure stops with one
+The layout holds one image (oci_image) or one image index (oci_image_index: its images
+go up first, and DIGEST is the index's). It goes up by digest first, then each tag is applied; any failure stops with one
 line on stderr and exit status 1. Credentials come from $REGISTRY_AUTH_FILE, else
 ~/.docker/config.json when present. TLS is verified, except for a registry on a loopback
 address (127.0.0.0/8, ::1, localhost) given without --cert-dir.
@@ -34,7 +35,7 @@ class PushError(Exception):
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parses the command line (the rule's defaults come first, the user's flags after)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
-    parser.add_argument("--image", required=True, type=Path, help="OCI image layout directory")
+    parser.add_argument("--image", required=True, type=Path, help="OCI image layout directory (an image or an image index)")
     parser.add_argument("-r", "--repository", help="REGISTRY/NAME to push to; the last one given wins")
     parser.add_argument("--repository-file", type=Path, help="file holding the repository (used without -r)")
     parser.add_argument("--tags-file", type=Path, help="tags to apply, one per line")
@@ -133,9 +134,12 @@ def push(args: argparse.Namespace) -> str:
     if "@" in repository or ":" in repository.rpartition("/")[2]:
         raise PushError(f"repository {repository!r} must not carry a tag or digest; use --tag")
     tags = (read_lines(args.tags_file) if args.tags_file else []) + args.tag
-    digest = layout.manifest_descriptor(args.image)["digest"]
+    top = layout.top_descriptor(args.image)
+    digest = top["digest"]
     host, port = registry_address(repository)
     flags = ["--preserve-digests"]
+    if top.get("mediaType") == layout.INDEX_MEDIA_TYPE:
+        flags.append("--all")  # an oci_image_index: every image it lists, then the index
     if args.cert_dir:
         flags += ["--dest-cert-dir", str(user_path(args.cert_dir))]
     elif is_loopback(host):

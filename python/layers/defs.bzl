@@ -205,7 +205,7 @@ def py_image_layer(name, app, deps, requirements, **kwargs):
       app: the user's py_library (first-party code and data, to `app_dir`).
       deps: the kit's py_library targets (the server launcher, to `site_packages`).
       requirements: the pip hub's `all_requirements` (and any repository laid out like
-        one, such as @meinheld//:pkg); each `..._pkg` or `...:pkg` label brings its
+        one, such as //runtime/meinheld:pkg); each `..._pkg` or `...:pkg` label brings its
         `dist_info` and `whl` siblings along.
       **kwargs: site_packages, app_dir, filter and common attributes.
     """

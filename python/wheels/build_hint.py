@@ -4,7 +4,7 @@ for want of a header, library or tool, names the Debian package that ships it, i
 Usage: build_hint.py COMMAND [ARGS...]
 The command's output passes through unchanged. On failure its last output is searched
 for a missing C header, library, pkg-config module or program; Debian's Contents index
-of $DEBIAN_SUITE at $DEBIAN_MIRROR (read only then) says which package ships it, and its
+of $DEBIAN_SUITE for $DEBIAN_ARCH at $DEBIAN_MIRROR (read only then) says which package ships it, and its
 Packages index which run-time library that package depends on. The line names the
 requirement (from pip's --requirement argument) and what to add to requirements_debian.txt.
 """
@@ -20,8 +20,9 @@ import urllib.request
 from typing import BinaryIO, Iterable, List, NamedTuple, Optional
 
 TAIL_BYTES = 256 * 1024
-ARCH = "amd64"
-MULTIARCH = "x86_64-linux-gnu"
+# The architecture built for and its library directory (set by python_build).
+ARCH = os.environ.get("DEBIAN_ARCH", "amd64")
+MULTIARCH = os.environ.get("DEBIAN_MULTIARCH", "x86_64-linux-gnu")
 USER_FILE = "requirements_debian.txt"
 UPDATE_COMMAND = "./bazelw run //:requirements.update"
 

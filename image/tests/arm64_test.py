@@ -1,0 +1,90 @@
+"""The arm64 image for real, under qemu's user-mode emulator: its own interpreter, from its
+own unpacked layers, read-only and as its user, imports every module the amd64 image
+imports (the standard library, every locked package, the app) and serves the same
+answers through the same server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+from testing import podman
+from testing.image_layout import Image
+from testing.ports import free_port
+from testing.rootfs import Rootfs
+
+START_TIMEOUT = 180.0  # emulated start-up: seconds, where the image natively takes 0.1
+STOP_TIMEOUT = 60.0
+IMPORT_ALL = r"""
+import importlib, json, pkgutil, platform, sys
+names = sorted(set(sys.stdlib_module_names) | {m.name for m in pkgutil.iter_modules(sys.path[1:]) if m.name != "__main__"})
+names = [name for name in names if not name.startswith("_sysconfigdata_")]  # named after the CPU
+failed = {}
+for name in names:
+    try:
+        importlib.import_module(name)
+    except BaseException as error:
+        failed[name] = type(error).__name__
+print(json.dumps({"machine": platform.machine(), "names": names, "failed": failed}))
+"""
+
+
+def wait_for_answer(process, port: int, log: Path) -> tuple:
+    """(status, body) of GET / once the server answers; fails with its log if it exits or stalls."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            status, _, body = podman.request(port, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", timeout=10)
+            return status, body
+        except (OSError, ValueError, IndexError):
+            time.sleep(0.2)
+    raise AssertionError(f"no answer on port {port} (exit status {process.poll()}):\n{log.read_text()[-3000:]}")
+
+
+class Arm64Test(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        scratch = Path(tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR")))
+        cls.images = {arch: Rootfs(Image(os.environ[variable]), scratch / arch)
+                      for arch, variable in (("amd64", "IMAGE"), ("arm64", "IMAGE_ARM64"))}
+
+    def test_every_module_imports_as_on_amd64(self) -> None:
+        probes = {}
+        for arch, rootfs in self.images.items():
+            result = rootfs.run(IMPORT_ALL, timeout=START_TIMEOUT, network=False)
+            self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+            probes[arch] = json.loads(result.stdout.splitlines()[-1])
+        self.assertEqual((probes["amd64"]["machine"], probes["arm64"]["machine"]), ("x86_64", "aarch64"))
+        self.assertEqual(probes["arm64"]["names"], probes["amd64"]["names"])
+        self.assertEqual(probes["arm64"]["failed"], probes["amd64"]["failed"])
+        imported = len(probes["arm64"]["names"]) - len(probes["arm64"]["failed"])
+        print(f"arm64: {imported} modules import, as on amd64", flush=True)
+        self.assertGreater(imported, 250)
+
+    def test_serves_read_only_as_on_amd64(self) -> None:
+        answers = {}
+        for arch, rootfs in self.images.items():
+            port = free_port()
+            process = rootfs.start(rootfs.server_code(), env={"HOST": "127.0.0.1", "PORT": str(port)})
+            try:
+                answers[arch] = wait_for_answer(process, port, rootfs.log_path())
+                master = podman.children(process.pid)
+                self.assertEqual(len(master), 1, master)
+                os.kill(master[0], signal.SIGTERM)
+                self.assertEqual(process.wait(timeout=STOP_TIMEOUT), 0, rootfs.log_path().read_text()[-3000:])
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        self.assertEqual(answers["arm64"], answers["amd64"])
+        self.assertEqual(answers["arm64"][0], 200)
+
+
+if __name__ == "__main__":
+    unittest.main()
