@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# CI: //:image is reproducible. Clones this checkout to another absolute path and builds
-# //:image there under umask 002 in a fresh output base, builds it here under umask 022,
-# prints both manifest digests and fails if they differ. The clone also gets this
+# CI: //:image and the image index //:push pushes (amd64 and arm64) are reproducible.
+# Clones this checkout to another absolute path and builds both there under umask 002 in
+# a fresh output base, builds them here under umask 022, prints the digests and fails if
+# they differ. The clone also gets this
 # checkout's uncommitted and untracked (not ignored) files, so both build the same sources.
 set -euo pipefail
 case "${1:-}" in -h | --help) sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" && exit 0 ;; esac
@@ -24,12 +25,16 @@ trap cleanup EXIT
     tar --null -T - -cf - | tar -xf - --no-same-permissions -C "$work/checkout"
   cd "$work/checkout"
   # An empty pip cache: wheels made from source archives are built again.
-  ./bazelw --output_base="$work/output" build --repo_env=PIP_CACHE_DIR="$work/pip-cache" //:image
+  ./bazelw --output_base="$work/output" build --repo_env=PIP_CACHE_DIR="$work/pip-cache" //:image //image:image_index
 )
-(umask 022 && ./bazelw build //:image)
-digest() { grep -o '"digest":"sha256:[0-9a-f]*"' "$1/bazel-bin/image/image/index.json" | cut -d'"' -f4; }
-here=$(digest .)
-clone=$(digest "$work/checkout")
-echo "//:image in $(pwd): $here"
-echo "//:image in a clone at another path, umask 002: $clone"
-[ "$here" = "$clone" ] || { echo "reproducible.sh: the image digests differ" >&2; exit 1; }
+(umask 022 && ./bazelw build //:image //image:image_index)
+digest() { grep -o '"digest":"sha256:[0-9a-f]*"' "$1/bazel-bin/image/$2/index.json" | cut -d'"' -f4; }
+status=0
+for layout in image image_index; do
+  here=$(digest . "$layout")
+  clone=$(digest "$work/checkout" "$layout")
+  echo "//image:$layout in $(pwd): $here"
+  echo "//image:$layout in a clone at another path, umask 002: $clone"
+  [ "$here" = "$clone" ] || { echo "reproducible.sh: the $layout digests differ" >&2; status=1; }
+done
+exit "$status"

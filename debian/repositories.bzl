@@ -79,8 +79,7 @@ exec "$python" "{hint}" "$python" "$@"
 _CROSS = """\
 # Cross-building for {arch}: the build's own interpreter ({interpreter}) takes the
 # platform and the build configuration (_sysconfigdata) of {arch}'s Python.
-export _PYTHON_HOST_PLATFORM=linux-{cpu} _PYTHON_SYSCONFIGDATA_NAME={sysconfigdata}
-export PYTHONPATH="{sysconfigdata_dir}${{PYTHONPATH:+:$PYTHONPATH}}"
+export _PYTHON_HOST_PLATFORM=linux-{cpu} _PYTHON_SYSCONFIGDATA_NAME={sysconfigdata} PYTHONHOME={home}
 """
 
 _CC = """\
@@ -186,8 +185,14 @@ def _debian_packages_impl(rctx):
         interpreter = host.get_child("root/usr/bin/python%s-hermetic" % python)
         build_tools = host.get_child("build_tools")
         sysconfigdata = "_sysconfigdata__linux_" + arch.triplet
-        rctx.symlink("root/usr/lib/python%s/%s.py" % (python, sysconfigdata), "cross/%s.py" % sysconfigdata)
-        cross = _CROSS.format(arch = lock["architecture"], interpreter = interpreter, cpu = arch.bazel_cpu, sysconfigdata = sysconfigdata, sysconfigdata_dir = rctx.path("cross"))
+
+        # The build's standard library, plus this architecture's _sysconfigdata, as the
+        # interpreter's home: pip's isolated builds keep PYTHONHOME (not PYTHONPATH).
+        stdlib = "cross/lib/python" + python
+        for entry in host.get_child("root/usr/lib/python" + python).readdir():
+            rctx.symlink(entry, "%s/%s" % (stdlib, entry.basename))
+        rctx.symlink("root/usr/lib/python%s/%s.py" % (python, sysconfigdata), "%s/%s.py" % (stdlib, sysconfigdata))
+        cross = _CROSS.format(arch = lock["architecture"], interpreter = interpreter, cpu = arch.bazel_cpu, sysconfigdata = sysconfigdata, home = rctx.path("cross"))
     else:
         fail("debian_packages %s: %s is not the build's architecture: set build_python (the build's python_build)" % (rctx.name, lock["architecture"]))
     rctx.file("cc", _CC.format(sysroot = rctx.path("root"), triplet = arch.triplet), executable = True)
