@@ -89,15 +89,21 @@ class Store:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def hello_app_flags() -> List[str]:
-    """podman flags that serve the kit's hello app (runtime/tests/hello, $HELLO_APP) instead
-    of the user's: a read-only mount over the image's app directory."""
+def hello_app_dir() -> Path:
+    """A world-readable copy of the kit's hello app (runtime/tests/hello, $HELLO_APP), to
+    mount over the image's app directory: the server's tests know its answers."""
     package = Path(os.environ["HELLO_APP"]).resolve().parent
     copy = Path(tempfile.mkdtemp(prefix="hello-", dir=os.environ.get("TEST_TMPDIR")))
     shutil.copytree(package, copy / package.name)
     for path in [copy, *copy.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
-    return ["--volume", f"{copy}:{image_settings.settings()['app_dir']}:ro"]
+    return copy
+
+
+def hello_app_flags() -> List[str]:
+    """podman flags that serve the kit's hello app instead of the user's: a read-only
+    mount over the image's app directory."""
+    return ["--volume", f"{hello_app_dir()}:{image_settings.settings()['app_dir']}:ro"]
 
 
 def loaded_store(infra_image: str = "") -> Store:

@@ -42,15 +42,19 @@ class Rootfs:
         self.architecture: str = image.config["architecture"]
         self.settings: dict = image.config["config"]
 
-    def command(self, code: str, env: Optional[Dict[str, str]] = None, network: bool = True) -> List[str]:
+    def command(self, code: str, env: Optional[Dict[str, str]] = None, network: bool = True,
+                mounts: Optional[Dict[str, Path]] = None) -> List[str]:
         """bwrap running the image's python3 -c CODE as the image's user, with the image's
-        environment (plus ENV), /dev/shm the one writable path; NETWORK False: loopback only."""
+        environment (plus ENV), /dev/shm the one writable path; NETWORK False: loopback
+        only; MOUNTS: image directory -> host directory, mounted read-only over it."""
         uid, gid = (int(part) for part in self.settings["User"].split(":"))
         drop = f"import os; os.setgroups([]); os.setgid({gid}); os.setuid({uid})\n"
         command = ["bwrap", "--ro-bind", str(self.root), "/", "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",
                    "--die-with-parent", "--chdir", self.settings["WorkingDir"], "--clearenv"]
         if not network:
             command.append("--unshare-net")
+        for target, source in sorted((mounts or {}).items()):
+            command += ["--ro-bind", str(source), target]
         variables = dict(item.split("=", 1) for item in self.settings["Env"]) | (env or {})
         for key, value in sorted(variables.items()):
             command += ["--setenv", key, value]
