@@ -181,18 +181,7 @@ def _debian_packages_impl(rctx):
         interpreter = _write_interpreter(rctx, python, arch)
         build_tools, cross = rctx.path("build_tools"), ""
     elif rctx.attr.build_python:
-        host = rctx.path(rctx.attr.build_python).dirname
-        interpreter = host.get_child("root/usr/bin/python%s-hermetic" % python)
-        build_tools = host.get_child("build_tools")
-        sysconfigdata = "_sysconfigdata__linux_" + arch.triplet
-
-        # The build's standard library, plus this architecture's _sysconfigdata, as the
-        # interpreter's home: pip's isolated builds keep PYTHONHOME (not PYTHONPATH).
-        stdlib = "cross/lib/python" + python
-        for entry in host.get_child("root/usr/lib/python" + python).readdir():
-            rctx.symlink(entry, "%s/%s" % (stdlib, entry.basename))
-        rctx.symlink("root/usr/lib/python%s/%s.py" % (python, sysconfigdata), "%s/%s.py" % (stdlib, sysconfigdata))
-        cross = _CROSS.format(arch = lock["architecture"], interpreter = interpreter, cpu = arch.bazel_cpu, sysconfigdata = sysconfigdata, home = rctx.path("cross"))
+        interpreter, build_tools, cross = _cross_interpreter(rctx, lock, arch)
     else:
         fail("debian_packages %s: %s is not the build's architecture: set build_python (the build's python_build)" % (rctx.name, lock["architecture"]))
     rctx.file("cc", _CC.format(sysroot = rctx.path("root"), triplet = arch.triplet), executable = True)
@@ -209,6 +198,29 @@ def _debian_packages_impl(rctx):
         build_tools = build_tools,
     ), executable = True)
     rctx.file("BUILD.bazel", build)
+
+def _cross_interpreter(rctx, lock, arch):
+    """Sets up build_python's interpreter to cross-build for arch; returns it, its pip,
+    setuptools and wheel, and the _CROSS part of python_build."""
+    python = lock["python"]
+    host = rctx.path(rctx.attr.build_python).dirname
+    sysconfigdata = "_sysconfigdata__linux_" + arch.triplet
+
+    # The build's standard library, plus this architecture's _sysconfigdata, as the
+    # interpreter's home: pip's isolated builds keep PYTHONHOME (not PYTHONPATH).
+    stdlib = "cross/lib/python" + python
+    for entry in host.get_child("root/usr/lib/python" + python).readdir():
+        rctx.symlink(entry, "%s/%s" % (stdlib, entry.basename))
+    rctx.symlink("root/usr/lib/python%s/%s.py" % (python, sysconfigdata), "%s/%s.py" % (stdlib, sysconfigdata))
+    interpreter = host.get_child("root/usr/bin/python%s-hermetic" % python)
+    cross = _CROSS.format(
+        arch = lock["architecture"],
+        interpreter = interpreter,
+        cpu = arch.bazel_cpu,
+        sysconfigdata = sysconfigdata,
+        home = rctx.path("cross"),
+    )
+    return interpreter, host.get_child("build_tools"), cross
 
 def _write_interpreter(rctx, python, arch):
     """Writes the build's interpreter, its pip, setuptools and wheel, and python.bzl; returns the interpreter."""
