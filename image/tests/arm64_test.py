@@ -74,9 +74,8 @@ class Arm64Test(unittest.TestCase):
         then SIGTERM, and the server must exit 0."""
         rootfs = self.images[arch]
         port = free_port()
-        # One worker: its answer proves it booted. gunicorn ignores a SIGTERM that reaches a
-        # worker between its fork and its own signal handlers, a window of milliseconds
-        # natively but of seconds under emulation; the stop would then wait GRACEFUL_TIMEOUT.
+        # One worker: its answer proves it booted, so the stop below is the graceful one
+        # (a worker still booting, seconds under emulation, would just end: forksafe.py).
         env = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"}
         process = rootfs.start(rootfs.server_code(), env=env, **kwargs)
         try:

@@ -129,5 +129,18 @@ class MaxRequestsTest(unittest.TestCase):
         self.assertGreaterEqual(restarts, requests // 1000 // 2, (requests, server.stderr()[-2000:]))
 
 
+class StopDuringBootTest(unittest.TestCase):
+    """SIGTERM while a worker boots: the worker ends at once, not at GRACEFUL_TIMEOUT."""
+
+    def test_stop_while_a_worker_boots(self):
+        # post_fork holds the worker before gunicorn installs its own signal handlers.
+        conf = write_conf(self, "import time\n\ndef post_fork(server, worker):\n    time.sleep(20)\n")
+        env = support.base_env(WEB_CONCURRENCY="1", GRACEFUL_TIMEOUT="60", GUNICORN_CONF=conf)
+        server = support.start(self, env, expect_ready=False)
+        server.wait_workers(1)
+        server.process.send_signal(signal.SIGTERM)
+        self.assertEqual(server.process.wait(timeout=15), 0, server.stderr()[-2000:])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, Mapping, Optional
 
 from gunicorn.app.base import BaseApplication
 
-from workload_server import cgroup, settings
+from workload_server import cgroup, forksafe, settings
 
 WORKER_CLASS = "workload_server.worker.MeinheldWorker"
 # gunicorn >= 25.1 opens a control socket under $HOME unless told not to.
@@ -176,5 +176,6 @@ def run(environ: Optional[Mapping[str, str]] = None) -> int:
         return 2
     print(json.dumps(application.log_record(), sort_keys=True, default=str),
           file=sys.stderr, flush=True)
+    forksafe.install()
     application.run()
     return 0
