@@ -2,6 +2,7 @@
 
 import atexit
 import os
+import re
 import shutil
 import signal
 import socket
@@ -159,6 +160,18 @@ class Server:
                 return pids
             time.sleep(0.05)
         raise AssertionError(f"expected {count} workers, have {self.workers()}")
+
+    def wait_log(self, pattern: str, timeout: float = START_TIMEOUT) -> "re.Match[str]":
+        """Wait until the server's stderr matches ``pattern``; return the match."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.stderr())
+            if match:
+                return match
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no {pattern!r} in the server's stderr:\n{self.stderr()[-3000:]}")
 
     def stderr(self) -> str:
         """What the server wrote to stderr so far."""

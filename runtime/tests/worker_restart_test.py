@@ -137,7 +137,10 @@ class StopDuringBootTest(unittest.TestCase):
         conf = write_conf(self, "import time\n\ndef post_fork(server, worker):\n    time.sleep(20)\n")
         env = support.base_env(WEB_CONCURRENCY="1", GRACEFUL_TIMEOUT="60", GUNICORN_CONF=conf)
         server = support.start(self, env, expect_ready=False)
-        server.wait_workers(1)
+        # The worker logs this once forked (the master's own children, such as a helper
+        # an import may spawn, do not): it is then in post_fork or about to be.
+        booting = server.wait_log(r"Booting worker with pid: (\d+)")
+        self.assertIn(int(booting.group(1)), server.workers())
         server.process.send_signal(signal.SIGTERM)
         self.assertEqual(server.process.wait(timeout=15), 0, server.stderr()[-2000:])
 
