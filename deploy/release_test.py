@@ -13,6 +13,7 @@ from pathlib import Path
 from testing.ports import free_port
 from testing.registry import Registry
 
+import layout
 import render
 import version
 
@@ -23,8 +24,7 @@ STEP_TIMEOUT = 120
 
 def image_digest() -> str:
     """The digest of what //:push pushes: the image index (each node pulls its CPU's image)."""
-    index = json.loads((Path(os.environ["PUSHED"]) / "index.json").read_bytes())
-    return index["manifests"][0]["digest"]
+    return layout.top_descriptor(Path(os.environ["PUSHED"]))["digest"]
 
 
 class ReleaseTest(unittest.TestCase):

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import image_settings
 import security
@@ -168,17 +168,8 @@ class Container:
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
         """Waits until GET / gets an HTTP answer (any status: the app's own business);
         fails with the logs if it does not."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                request(self.port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", timeout=2)
-                return
-            except (OSError, ValueError, IndexError):
-                pass
-            if not self.running():
-                break
-            time.sleep(0.1)
-        raise AssertionError(f"{self.name} did not serve on port {self.port}:\n{self.logs()[-3000:]}")
+        if wait_for_answer(self.port, self.running, timeout, request_timeout=2) is None:
+            raise AssertionError(f"{self.name} did not serve on port {self.port}:\n{self.logs()[-3000:]}")
 
     def wait_exit(self, timeout: float) -> int:
         """Waits until the container stopped; returns its exit status."""
@@ -239,6 +230,22 @@ def read_response(sock: socket.socket, head_only: bool = False) -> Tuple[int, Di
             raise ConnectionError(f"connection closed after {len(body)} of {length} body bytes")
         body += chunk
     return int(lines[0].split()[1]), headers, body
+
+
+def wait_for_answer(port: int, running: Callable[[], bool], timeout: float,
+                    request_timeout: float = 10.0) -> Optional[Tuple[int, Dict[str, str], bytes]]:
+    """The (status, headers, body) of GET / on 127.0.0.1:PORT once a server answers there;
+    None if RUNNING() turns false or TIMEOUT passes first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return request(port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", timeout=request_timeout)
+        except (OSError, ValueError, IndexError):
+            pass
+        if not running():
+            break
+        time.sleep(0.1)
+    return None
 
 
 def request(port: int, raw: bytes, timeout: float = 10.0,

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import tempfile
-import time
 import unittest
 from pathlib import Path
 
@@ -35,17 +34,6 @@ for name in names:
         failed[name] = type(error).__name__
 print(json.dumps({"machine": platform.machine(), "names": names, "failed": failed}))
 """
-
-
-def wait_for_answer(process, port: int, log: Path) -> tuple:
-    """(status, headers, body) of GET / once the server answers; fails with its log if it exits or stalls."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            return podman.request(port, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", timeout=10)
-        except (OSError, ValueError, IndexError):
-            time.sleep(0.2)
-    raise AssertionError(f"no answer on port {port} (exit status {process.poll()}):\n{log.read_text()[-3000:]}")
 
 
 class Arm64Test(unittest.TestCase):
@@ -78,7 +66,10 @@ class Arm64Test(unittest.TestCase):
         env = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"}
         process = rootfs.start(rootfs.server_code(), env=env, **kwargs)
         try:
-            answer = wait_for_answer(process, port, rootfs.log_path())
+            answer = podman.wait_for_answer(port, lambda: process.poll() is None, START_TIMEOUT)
+            if answer is None:
+                raise AssertionError(f"no answer on port {port} (exit status {process.poll()}):\n"
+                                     + rootfs.log_path().read_text()[-3000:])
             master = podman.children(process.pid)
             self.assertEqual(len(master), 1, master)
             os.kill(master[0], signal.SIGTERM)

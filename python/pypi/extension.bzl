@@ -128,7 +128,7 @@ def _hub_impl(rctx):
     rctx.file("requirements.bzl", _HUB_BZL.format(lock = rctx.attr.lock, pkgs = repr(pkgs), whls = repr(whls), hub = rctx.name))
     aliases = ["package(default_visibility = [\"//visibility:public\"])", "", "exports_files([\"requirements.bzl\"])", ""]
     for index, (name, repo) in enumerate(zip(rctx.attr.packages, rctx.attr.repositories)):
-        cross = {cpu: json.decode(repos)[index] for cpu, repos in rctx.attr.cross_repositories.items()}
+        cross = {cpu: repos[index] for cpu, repos in rctx.attr.cross_repositories.items()}
         for target in ("pkg", "whl", "dist_info", "data"):
             aliases.append("alias(\n    name = \"%s_%s\",\n    actual = %s,\n)\n" % (name, target, _actual(repo, target, cross)))
     rctx.file("BUILD.bazel", "\n".join(aliases))
@@ -140,7 +140,7 @@ hub_repository = repository_rule(
         "lock": attr.string(mandatory = True),
         "packages": attr.string_list(mandatory = True, doc = "Clean names, in lock order."),
         "repositories": attr.string_list(mandatory = True, doc = "The canonical name of each package's repository."),
-        "cross_repositories": attr.string_dict(doc = "Per CPU (@platforms//cpu) of another architecture: the JSON list of its repositories, as `repositories`."),
+        "cross_repositories": attr.string_list_dict(doc = "Per CPU (@platforms//cpu) of another architecture: its repositories, as `repositories`."),
     },
 )
 
@@ -184,7 +184,7 @@ def _pypi_impl(module_ctx):
                 lock = str(lock.requirements_lock),
                 packages = names,
                 repositories = repos[lock.name],  # repositories of one extension see each other by these names
-                cross_repositories = {ARCHITECTURES[arch].bazel_cpu: json.encode(repos["%s_%s" % (lock.name, arch)]) for arch in lock.cross.values()},
+                cross_repositories = {ARCHITECTURES[arch].bazel_cpu: repos["%s_%s" % (lock.name, arch)] for arch in lock.cross.values()},
             )
 
 pypi = module_extension(
