@@ -149,8 +149,10 @@ def source_locked(sources: List[dict]) -> Tuple[Dict[str, Tuple[str, List[str]]]
     for source in sources:
         key = canonical_name(source["name"])
         locked[key] = ("%s+%s" % (source["version"], source["local_version"]), [source["sha256"]])
-        comments[key] = "built by the kit from %s %s's source archive (the checksum is the archive's) with %d patches: %s" % (
-            source["name"], source["version"], len(source["patches"]), ", ".join(source["patches"]))
+        comments[key] = "built by the kit from %s %s's source archive (the checksum is the archive's) with %d patches: %s%s" % (
+            source["name"], source["version"], len(source["patches"]), ", ".join(source["patches"]),
+            "; and the kit's own %s in place of %s" % (", ".join(source["sources"]), ", ".join(source["replaces"]))
+            if source.get("sources") else "")
     return locked, comments
 
 

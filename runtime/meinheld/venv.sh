@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The server outside Bazel: venv.sh PYTHON VENV makes a venv of PYTHON at VENV holding
 # requirements_lock.txt's greenlet and gunicorn (hash-checked) and the kit's meinheld,
-# built from the source archive source.json pins with the patches it lists.
+# built from the source archive source.json pins with the patches and sources it lists.
 set -euo pipefail
 case "${1:-}" in -h | --help) sed -n '2,4{s/^# \{0,1\}//;p}' "$0"; exit 0 ;; esac
 [ $# = 2 ] || { echo "venv.sh: usage: venv.sh PYTHON VENV (see --help)" >&2; exit 2; }
@@ -25,5 +25,7 @@ tar -xzf "$work/$name-$version.tar.gz" -C "$work"
 for patch in $(field patches); do
   patch -d "$work/$name-$version" -p1 --batch --quiet <"$here/patches/$patch"
 done
+for path in $(field replaces); do rm "$work/$name-$version/$path"; done
+for file in $(field sources); do cp "$here/src/$file" "$work/$name-$version/$(field sources_into)/"; done
 CFLAGS="-O2 -g0 -DNDEBUG" pip install --no-deps --no-build-isolation "$work/$name-$version"
 "$venv/bin/python" -c "import meinheld, sys; print('venv.sh: meinheld', meinheld.__version__, 'on Python', sys.version.split()[0])"

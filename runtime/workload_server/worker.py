@@ -50,7 +50,8 @@ def _read_timeout(seconds: float) -> int:
 
 
 class _ErrorLog:
-    """meinheld calls ``error(type, value, traceback)`` for app exceptions."""
+    """meinheld calls ``error(type, value, traceback)`` for app exceptions and
+    ``info(message)`` for each request it refuses."""
 
     def __init__(self, log: Logger) -> None:
         self._log = log
@@ -63,6 +64,11 @@ class _ErrorLog:
     ) -> None:
         """Log an exception raised while serving a request."""
         self._log.error("Error handling request", exc_info=(exc_type, value, tb))
+
+    def info(self, message: str) -> None:
+        """Log a request the server refused: one line with the status, the parser's
+        reason and the method (meinheld never puts request bytes in it)."""
+        self._log.info(message)
 
 
 class _AccessLog:
