@@ -29,7 +29,8 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def _mount(source: str, target: str, flags: int) -> None:
+def mount(source: str, target: str, flags: int) -> None:
+    """mount(2) of SOURCE on TARGET with FLAGS (no file system type, no data)."""
     _check(
         _libc.mount(source.encode(), target.encode(), None, flags, None),
         f"mount {target}",
@@ -39,10 +40,10 @@ def _mount(source: str, target: str, flags: int) -> None:
 def make_read_only(directories: List[str]) -> None:
     """Enter a new mount namespace and bind each directory read-only."""
     _check(_libc.unshare(CLONE_NEWNS), "unshare")
-    _mount("none", "/", MS_REC | MS_PRIVATE)
+    mount("none", "/", MS_REC | MS_PRIVATE)
     for directory in directories:
-        _mount(directory, directory, MS_BIND | MS_REC)
-        _mount("none", directory, MS_BIND | MS_REMOUNT | MS_RDONLY)
+        mount(directory, directory, MS_BIND | MS_REC)
+        mount("none", directory, MS_BIND | MS_REMOUNT | MS_RDONLY)
 
 
 def main(argv: List[str]) -> int:

@@ -162,8 +162,10 @@ class AbuseTest(unittest.TestCase):
         self.refused(exchange([b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1x\r\n\r\nabc"]))
 
     def test_unknown_transfer_encoding(self) -> None:
-        self.refused(exchange([b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
-                               b"3\r\nabc\r\n0\r\n\r\n"]))
+        """A coding the server does not decode: 501 (RFC 9112 6.1), and the connection ends."""
+        outcome = exchange([b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                            b"3\r\nabc\r\n0\r\n\r\n"])
+        self.assertEqual((outcome.statuses, outcome.closed), ([501], True), outcome)
 
     def test_slowloris_never_finishes_headers(self) -> None:
         """A client trickling header lines gets 408 once KEEP_ALIVE seconds have passed

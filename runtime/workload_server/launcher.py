@@ -40,6 +40,7 @@ def gunicorn_options(config: settings.Settings) -> Dict[str, Any]:
     options: Dict[str, Any] = {
         "bind": [config.bind],
         "workers": config.workers,
+        "threads": config.threads,
         "worker_class": WORKER_CLASS,
         "worker_tmp_dir": config.worker_tmp_dir,
         "loglevel": config.log_level,

@@ -6,8 +6,9 @@ meinheld-gunicorn image (``MODULE_NAME``, ``VARIABLE_NAME``, ``APP_MODULE``,
 ``PORT``, ``BIND``, ``LOG_LEVEL``) and its uvicorn-gunicorn sibling
 (``ACCESS_LOG``, ``ERROR_LOG``, ``TIMEOUT``, ``GRACEFUL_TIMEOUT``,
 ``KEEP_ALIVE``). Differences: ``PORT`` has no default of its own (the image sets it,
-from image/settings.json: an unprivileged port for a non-root user), and ``MAX_BODY``,
-``MAX_REQUESTS`` and ``MAX_REQUESTS_JITTER`` are new. VARIABLES lists them all with
+from image/settings.json: an unprivileged port for a non-root user), and ``THREADS``
+(gunicorn's ``threads``), ``MAX_BODY``, ``MAX_REQUESTS`` and ``MAX_REQUESTS_JITTER``
+are new. VARIABLES lists them all with
 their defaults and meanings: the ``--help`` text and runtime/README.md's table come
 from it.
 
@@ -25,6 +26,10 @@ DEFAULT_MODULES = ("app.main", "main")
 DEFAULT_VARIABLE = "app"
 DEFAULT_CONF_FILES = ("/app/gunicorn_conf.py", "/app/app/gunicorn_conf.py")
 DEFAULT_WORKERS_PER_CORE = 2.0
+# Requests that may wait at once, per CPU, across a container's workers: THREADS's
+# default is this times the CPUs over the workers (BENCHMARKS.md, "Requests that wait").
+DEFAULT_THREADS_PER_CORE = 64
+MAX_THREADS = 256  # meinheld's pool (POOL_MAX_THREADS)
 DEFAULT_HOST = "0.0.0.0"
 DEFAULT_LOG_LEVEL = "info"
 DEFAULT_TIMEOUT = 120
@@ -62,6 +67,10 @@ VARIABLES = (
              "workers per CPU (may be fractional); CPUs = the container's cgroup CPU limit, capped by the "
              "CPU affinity, not the host's core count"),
     Variable("WEB_CONCURRENCY", "WORKERS_PER_CORE x CPUs, at least 1", "number of workers; overrides WORKERS_PER_CORE"),
+    Variable("THREADS", "%d x CPUs / workers, rounded up, 1 to %d" % (DEFAULT_THREADS_PER_CORE, MAX_THREADS),
+             "threads per worker that serve requests (gunicorn's threads): a request that waits on a database, "
+             "another service or a sleep holds one while the others go on serving; 1 serves on the worker's "
+             "loop alone (CPU-bound apps). At most %d" % MAX_THREADS),
     Variable("HOST", DEFAULT_HOST, "address to listen on"),
     Variable("PORT", "set by the image (image/settings.json)",
              "port to listen on (tiangolo's default is 80; the image's is unprivileged, for a non-root user)"),
@@ -128,6 +137,7 @@ class Settings:
     cpus: float
     workers_per_core: float
     workers: int
+    threads: int
     bind: str
     log_level: str
     access_log: Optional[str]
@@ -260,7 +270,8 @@ def from_environ(
 
     ``cpus`` is the CPU capacity available to the container (see
     ``cgroup.available_cpus``); the default worker count is
-    ``WORKERS_PER_CORE * cpus``, at least 1, unless ``WEB_CONCURRENCY`` is set.
+    ``WORKERS_PER_CORE * cpus``, at least 1, unless ``WEB_CONCURRENCY`` is set, and
+    the default thread count per worker ``DEFAULT_THREADS_PER_CORE * cpus / workers``.
     """
     app_module, module_source, variable_source = _app_module(environ, module_exists)
     workers_per_core = _positive_float(environ, "WORKERS_PER_CORE", DEFAULT_WORKERS_PER_CORE)
@@ -268,6 +279,7 @@ def from_environ(
         workers = max(int(workers_per_core * cpus), 1)
     else:
         workers = _int(environ, "WEB_CONCURRENCY", 1, 1, 1024)
+    threads = min(max(math.ceil(DEFAULT_THREADS_PER_CORE * cpus / workers), 1), MAX_THREADS)
     log_level = (_get(environ, "LOG_LEVEL") or DEFAULT_LOG_LEVEL).strip().lower()
     if log_level not in LOG_LEVELS:
         raise SettingsError("LOG_LEVEL", f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}")
@@ -279,6 +291,7 @@ def from_environ(
         cpus=cpus,
         workers_per_core=workers_per_core,
         workers=workers,
+        threads=_int(environ, "THREADS", threads, 1, MAX_THREADS),
         bind=_bind(environ),
         log_level=log_level,
         access_log=_log_target(environ, "ACCESS_LOG"),

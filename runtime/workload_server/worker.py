@@ -14,10 +14,14 @@ adds to meinheld's own:
 * a request's headers must arrive within KEEP_ALIVE seconds of its first byte
   (TIMEOUT if keep-alive is off), and a body may not stall longer than TIMEOUT between
   two reads (each 1 to 120 s: meinheld's range);
+* with THREADS > 1, that many threads serve requests: a request that waits (on a
+  socket, a database, a sleep) holds its thread while the loop goes on serving on
+  another (workload_server.waits);
 * with MAX_REQUESTS, the worker retires (gracefully) after that many requests;
 * the heartbeat is gunicorn's notify(), and a worker whose master went away stops.
 """
 
+import itertools
 import os
 import re
 import sys
@@ -28,6 +32,8 @@ from urllib.parse import quote
 from gunicorn.glogging import Logger
 from gunicorn.workers.base import Worker
 from meinheld import server
+
+from workload_server import waits
 
 
 # Characters a request target may carry unencoded (RFC 3986); the query keeps its escapes.
@@ -111,6 +117,9 @@ class MeinheldWorker(Worker):
         server.set_body_timeout(_read_timeout(self.cfg.timeout))
         server.set_picoev_max_fd(self.cfg.worker_connections)
         server.set_max_content_length(self.app.max_body)
+        server.set_threads(self.cfg.threads)
+        if self.cfg.threads > 1:
+            waits.install(server.will_block)
         server.set_watchdog(self._heartbeat)
         server.set_listen_socket([s.fileno() for s in self.sockets])
         self.notify()  # alive before the loop's first watchdog tick
@@ -120,10 +129,12 @@ class MeinheldWorker(Worker):
         """Wrap app so the worker retires after max_requests (gunicorn's own Worker
         sets max_requests, with its jitter, but only its own loops count). meinheld's
         graceful stop closes idle keep-alive connections and answers the requests in
-        flight with Connection: close."""
+        flight with Connection: close. The count is an itertools.count: its next() is
+        one step under the GIL, so threads serving requests at once count each."""
+        served = itertools.count(1)
 
         def counting(environ: dict, start_response: Callable) -> Iterable[bytes]:
-            self.nr += 1
+            self.nr = next(served)
             if self.nr == self.max_requests:
                 self.log.info("Autorestarting worker after current request.")
                 server.stop(int(self.cfg.graceful_timeout))

@@ -4,6 +4,7 @@
 #include "h1.h"
 #include "input.h"
 #include "log.h"
+#include "pool.h"
 #include "response.h"
 #include "server.h"
 #include "util.h"
@@ -373,7 +374,7 @@ static long complete_head(client_t *cli, const char *buf, size_t len) {
     return reject(cli, 413, "body larger than the limit");
   }
   if ((r.chunked || r.content_length > 0) && r.expect_continue &&
-      !cli->busy && cli->request_queue->head == req) {
+      !cli->serving && cli->request_queue->head == req) {
     /* the client waits for this before it sends the body; a failed write
        shows in the response's */
     if (write(cli->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0) {
@@ -640,7 +641,7 @@ void setup_static_env(char *name, int port) {
   template_set(t, "wsgi.version", Py_BuildValue("(ii)", 1, 0));
   template_set(t, "wsgi.url_scheme", PyUnicode_FromString("http"));
   template_set(t, "wsgi.errors", Py_NewRef(PySys_GetObject("stderr")));
-  template_set(t, "wsgi.multithread", Py_NewRef(Py_False));
+  template_set(t, "wsgi.multithread", PyBool_FromLong(pool_threads() > 1));
   template_set(t, "wsgi.multiprocess", Py_NewRef(Py_True));
   template_set(t, "wsgi.run_once", Py_NewRef(Py_False));
   /* https://gist.github.com/mitsuhiko/5721107 */
