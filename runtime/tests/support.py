@@ -12,7 +12,7 @@ import tempfile
 import time
 import unittest
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import app.main
 import workload_server
@@ -99,6 +99,16 @@ def require_sandbox(test: unittest.TestCase, uid: int = 1000, gid: int = 1000) -
     result = subprocess.run(probe, env=base_env(), capture_output=True, timeout=30)
     if result.returncode != 0:
         test.skipTest(f"interpreter not usable as uid {uid}: {result.stderr[-300:]!r}")
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None:
+    """Polls CONDITION until it is true, at most TIMEOUT seconds (AssertionError
+    naming WHAT then)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
 
 
 def child_pids(parent: int) -> List[int]:

@@ -16,10 +16,10 @@ _request_id: contextvars.ContextVar = contextvars.ContextVar("request_id")
 _libc = ctypes.CDLL(None)
 
 
-def _upstream(port: int) -> bytes:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def _upstream(port: int, path: str) -> bytes:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        connection.request("GET", "/")
+        connection.request("GET", path)
         return connection.getresponse().read()
     finally:
         connection.close()
@@ -37,11 +37,12 @@ def _per_request(request_id: str, environ: dict) -> bytes:
 
 
 def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
-    """/upstream?PORT, /sleep, /lookup?NAME, /cwait (a C call without the GIL),
-    /state?ID (per-request state kept across a wait), /pid."""
+    """/upstream?PORT[/PATH] (GET /PATH there), /sleep, /lookup?NAME, /cwait (a C
+    call without the GIL), /state?ID (per-request state kept across a wait), /pid."""
     path, query = environ["PATH_INFO"], environ.get("QUERY_STRING", "")
     if path == "/upstream":
-        body = _upstream(int(query))
+        port, _, upstream_path = query.partition("/")
+        body = _upstream(int(port), "/" + upstream_path)
     elif path == "/sleep":
         time.sleep(WAIT)
         body = b"slept"

@@ -12,6 +12,7 @@ checked by the postgres example in CI: examples/postgres/example.json.)
 import http.server
 import json
 import os
+import signal
 import tempfile
 import threading
 import time
@@ -26,13 +27,25 @@ from waiting_apps import WAIT
 
 N = 16  # requests at once, one worker
 BOUND = 6 * WAIT  # far below N x WAIT: only overlapping waits get there
+HELD: list = []  # requests the upstream holds until RELEASE
+HELD_LOCK = threading.Lock()
+RELEASE = threading.Event()
 DNS: netns.SlowDns
 UPSTREAM: "_Upstream"
 
 
 class _SlowHandler(http.server.BaseHTTPRequestHandler):
+    """Answers after WAIT seconds; GET /hold after a request to /release."""
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        time.sleep(WAIT)
+        if self.path == "/release":
+            RELEASE.set()
+        elif self.path == "/hold":
+            with HELD_LOCK:
+                HELD.append(self)
+            RELEASE.wait(60)
+        else:
+            time.sleep(WAIT)
         self.send_response(200)
         self.send_header("Content-Length", "8")
         self.end_headers()
@@ -108,6 +121,26 @@ class WaitsTest(unittest.TestCase):
         for i, state in enumerate(states):
             self.assertEqual((state["local"], state["context"], state["environ"]), (str(i),) * 3, state)
         self.assertEqual(len({state["thread"] for state in states}), N, "requests shared a thread")
+
+    def test_graceful_stop_answers_requests_in_flight(self) -> None:
+        """SIGTERM while 64 requests wait on their upstream (two workers of 32
+        threads): every one is answered, then the server exits 0."""
+        env = support.base_env(APP_MODULE="waiting_apps:app", WEB_CONCURRENCY="2", THREADS="32",
+                               ACCESS_LOG="")
+        server = support.start(self, env)
+        server.wait_workers(2)
+        RELEASE.clear()
+        HELD.clear()
+        path = "/upstream?%d/hold" % UPSTREAM.server_address[1]
+        with ThreadPoolExecutor(64) as pool:
+            answers = [pool.submit(support.http_request, server.port, "GET", path, timeout=60) for _ in range(64)]
+            support.wait_for(lambda: len(HELD) == 64, 30, "64 requests to reach the upstream")
+            server.process.send_signal(signal.SIGTERM)
+            support.wait_for(lambda: server.stderr().count("Stopping gracefully") == 2, 30,
+                             "both workers to stop gracefully")
+            support.http_request(UPSTREAM.server_address[1], "GET", "/release")
+            self.assertEqual([answer.result() for answer in answers], [(200, b"upstream")] * 64)
+        self.assertEqual(server.process.wait(30), 0)
 
     def test_one_thread_adds_the_waits_up(self) -> None:
         """The control: THREADS=1 serves on the loop's own thread."""

@@ -158,3 +158,4 @@ class MeinheldWorker(Worker):
         """SIGTERM: stop accepting, close idle connections, let the requests on open
         connections finish (even ones still arriving) within GRACEFUL_TIMEOUT."""
         server.stop(int(self.cfg.graceful_timeout))
+        self.log.info("Stopping gracefully: requests in flight have up to %d s", self.cfg.graceful_timeout)
