@@ -7,8 +7,10 @@ the README's commands there: ./bazelw run //:requirements.update, ./bazelw test 
 (all but the server's serve and abuse tests, which serve the kit's own hello app and
 run in the kit's own CI), and ./bazelw run
 //:run, read-only on a free port of 127.0.0.1, with a real PostgreSQL started on
-loopback first if example.json asks for one. The answers must match example.json's
-"expect" list. Everything started is stopped and the copy removed, pass or fail.
+loopback first if example.json asks for one, and example.json's "env" settings. The
+answers must match example.json's "expect" list, and its "concurrently" requests, sent at
+once, must all be answered 200 within its bound. Everything started is stopped and the
+copy removed, pass or fail.
 
 Usage: .ci/examples.py [--keep] [EXAMPLE...]
 """
@@ -25,6 +27,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -120,7 +123,19 @@ def get(port: int, path: str) -> tuple:
         return error.code, error.read().decode("utf-8", "replace")
 
 
-def serve_and_check(name: str, copy: Path, env: Dict[str, str], expect: List[dict]) -> None:
+def check_concurrently(name: str, port: int, check: dict) -> None:
+    """check["requests"] GETs of check["path"] at once: all 200 within check["within"] s."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(check["requests"]) as pool:
+        statuses = [status for status, _ in pool.map(lambda _: get(port, check["path"]), range(check["requests"]))]
+    elapsed = time.monotonic() - started
+    if statuses != [200] * check["requests"] or elapsed >= check["within"]:
+        raise ExampleError("%d x GET %s at once: %s in %.2f s; expected all 200 within %.1f s"
+                           % (check["requests"], check["path"], statuses, elapsed, check["within"]))
+    say(name, "%d x GET %s at once -> 200 in %.2f s, as expected" % (check["requests"], check["path"], elapsed))
+
+
+def serve_and_check(name: str, copy: Path, env: Dict[str, str], spec: dict) -> None:
     """./bazelw run //:run in the background, then each expected answer, then Ctrl-C."""
     port = free_port()
     command = ["./bazelw", "run", "//:run", "--", "--port", str(port)]
@@ -137,12 +152,14 @@ def serve_and_check(name: str, copy: Path, env: Dict[str, str], expect: List[dic
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise ExampleError("//:run did not serve on port %d" % port) from None
                 time.sleep(0.5)
-        for check in expect:
+        for check in spec["expect"]:
             status, body = get(port, check["path"])
             if status != check["status"] or check["contains"] not in body:
                 raise ExampleError("GET %s answered %d %r; expected %d containing %r"
                                    % (check["path"], status, body[:300], check["status"], check["contains"]))
             say(name, "GET %s -> %d, as expected" % (check["path"], status))
+        if "concurrently" in spec:
+            check_concurrently(name, port, spec["concurrently"])
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGINT)
@@ -168,13 +185,13 @@ def check_example(example: Path, keep: bool) -> None:
         say(name, "./bazelw test //... (3/4)")
         run(copy, "test", "--test_summary=terse", "--curses=no", "--show_progress_rate_limit=30",
             "--", "//...", *SKIPPED_TESTS)
-        env = {}
+        env = dict(spec.get("env", {}))
         if spec.get("postgresql"):
             say(name, "starting PostgreSQL on 127.0.0.1:%d" % postgres.port)
             postgres.start()
             env[spec["postgresql"]] = postgres.url
         say(name, "./bazelw run //:run, read-only, and its answers (4/4)")
-        serve_and_check(name, copy, env, spec["expect"])
+        serve_and_check(name, copy, env, spec)
     finally:
         postgres.stop()
         if copy.exists():

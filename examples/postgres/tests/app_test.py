@@ -15,7 +15,9 @@ def get(path: str) -> tuple:
     def start_response(status, headers, exc_info=None):
         seen["status"] = status
 
-    body = b"".join(app({"REQUEST_METHOD": "GET", "PATH_INFO": path, "wsgi.input": io.BytesIO()}, start_response))
+    path, _, query = path.partition("?")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "wsgi.input": io.BytesIO()}
+    body = b"".join(app(environ, start_response))
     return seen["status"], json.loads(body)
 
 
@@ -32,6 +34,10 @@ def test_counts_visits_per_path(database):
     assert status == "200 OK"
     assert document["visits"] == 1
     assert document["postgresql"]
+
+
+def test_waits_in_the_database(database):
+    assert get("/slow?wait=0.01")[1]["visits"] == 1
 
 
 def test_no_database_is_503(monkeypatch):
