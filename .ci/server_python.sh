@@ -11,5 +11,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 venv=$(mktemp -d)
 trap 'rm -rf "$venv"' EXIT
 runtime/meinheld/venv.sh "$python" "$venv"
-PYTHONPATH="$PWD:runtime/meinheld/tests" PYTHONDONTWRITEBYTECODE=1 \
+PYTHONPATH="$PWD:runtime:runtime/meinheld/tests" PYTHONDONTWRITEBYTECODE=1 \
   "$venv/bin/python" -m unittest discover -s runtime/meinheld/tests -p '*_test.py'

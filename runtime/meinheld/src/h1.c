@@ -99,12 +99,37 @@ long h1_head_end(const char *buf, size_t len, size_t *scanned) {
   return 0;
 }
 
-/* A Host value: host [":" port], as the characters of RFC 3986 allow. */
+/* A Host value (RFC 9112 3.2, RFC 3986 3.2.2): host [":" port], where host is
+   an IP-literal in brackets or a reg-name (IPv4 included), port digits. */
 static int valid_host(const char *s, size_t len) {
-  size_t i;
-  for (i = 0; i < len; i++) {
-    if (!is((unsigned char)s[i], C_HOST)) {
+  size_t i = 0;
+
+  if (len > 0 && s[0] == '[') {
+    for (i = 1; i < len && s[i] != ']'; i++) {
+      if (!is((unsigned char)s[i], C_HOST) || s[i] == '[') {
+        return 0;
+      }
+    }
+    if (i == len) {
       return 0;
+    }
+    i++;
+  } else {
+    while (i < len && s[i] != ':') {
+      if (!is((unsigned char)s[i], C_HOST) || s[i] == '[' || s[i] == ']') {
+        return 0;
+      }
+      i++;
+    }
+  }
+  if (i < len) {
+    if (s[i] != ':') {
+      return 0;
+    }
+    for (i++; i < len; i++) {
+      if (s[i] < '0' || s[i] > '9') {
+        return 0;
+      }
     }
   }
   return 1;
@@ -373,9 +398,13 @@ int h1_parse_head(const char *buf, size_t len, h1_request *req,
   if (status) {
     return status;
   }
-  if (eol + 1 >= end || eol[1] != LF) {
+  if (eol + 1 >= end) {
     *reason = "request head too large";
     return 431;
+  }
+  if (eol[1] != LF) {
+    *reason = "bare CR in the head";
+    return 400;
   }
   if (req->method_len == 7 && !memcmp(req->method, "CONNECT", 7)) {
     *reason = "CONNECT is not supported";

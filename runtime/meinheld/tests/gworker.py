@@ -1,6 +1,8 @@
 """A minimal gunicorn worker class running meinheld (like the project's, without
-its workarounds): ``-k gworker.Worker`` with this directory on PYTHONPATH."""
+its workarounds): ``-k gworker.Worker`` with this directory on PYTHONPATH.
+GWORKER_MAX_BODY in the environment, if set, is meinheld's max_content_length."""
 
+import os
 import sys
 
 from gunicorn.workers.base import Worker as BaseWorker
@@ -14,12 +16,18 @@ class _ErrorLog:
     def error(self, exc_type, value, tb):
         self._log.error("Error handling request", exc_info=(exc_type, value, tb))
 
+    def info(self, message):
+        """One line per request meinheld rejects (a meinheld that has rejection logging)."""
+        self._log.info(message)
+
 
 class Worker(BaseWorker):
     def run(self):
         server.set_access_logger(None)
         server.set_error_logger(_ErrorLog(self.log))
         server.set_keepalive(self.cfg.keepalive)
+        if os.environ.get("GWORKER_MAX_BODY"):
+            server.set_max_content_length(int(os.environ["GWORKER_MAX_BODY"]))
         server.set_picoev_max_fd(self.cfg.worker_connections)
         server.set_watchdog(self.notify)
         server.set_listen_socket([s.fileno() for s in self.sockets])

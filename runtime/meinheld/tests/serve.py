@@ -5,6 +5,10 @@
 listens on 127.0.0.1:PORT, applies the options and calls server.run(app).
 SIGTERM calls server.stop(graceful). Options whose setter the meinheld in use
 lacks (an unpatched 1.0.2) are ignored, so the same tests show its behaviour.
+With "app": "echo" it serves echo.app (the corpus's app) instead of the routes
+below, and sets an error logger whose info(message) (called by meinheld, when the
+logger has one, once per rejected request) writes the line
+"meinheld-info: <message as JSON>" to stderr.
 Prints "STOPPED" when run() returns; exits 0 then.
 
 Routes: /            hello world
@@ -29,6 +33,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 
 BODY = b"Hello, world!\n"
 
@@ -86,6 +91,23 @@ def app(environ, start_response):
     return [body]
 
 
+INFO_PREFIX = "meinheld-info: "
+
+
+class EchoErrorLog:
+    """The error logger of the "echo" option: tracebacks and rejection lines to stderr."""
+
+    def error(self, exc_type, value, tb):
+        traceback.print_exception(exc_type, value, tb)
+        sys.stderr.flush()
+
+    def info(self, message):
+        if isinstance(message, bytes):
+            message = message.decode("latin-1")
+        sys.stderr.write(INFO_PREFIX + json.dumps(message) + "\n")
+        sys.stderr.flush()
+
+
 def main():
     from meinheld import server
 
@@ -93,6 +115,11 @@ def main():
     options = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
     server.listen(("127.0.0.1", port))
     server.set_access_logger(None)
+    wsgi_app = app
+    if options.get("app") == "echo":
+        import echo
+        wsgi_app = echo.app
+        server.set_error_logger(EchoErrorLog())
     setters = {
         "keepalive": "set_keepalive",
         "max_content_length": "set_max_content_length",
@@ -107,7 +134,7 @@ def main():
     graceful = options.get("graceful", 10)
     signal.signal(signal.SIGTERM, lambda sig, frame: server.stop(graceful))
     print("LISTENING", flush=True)
-    server.run(app)
+    server.run(wsgi_app)
     print("STOPPED", flush=True)
 
 

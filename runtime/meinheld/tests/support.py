@@ -152,12 +152,13 @@ def start_direct(test, **options):
     return _start(test, lambda port: wrapper + [PYTHON, SERVE, str(port), json.dumps(options)], env, 15)
 
 
-def start_gunicorn(test, worker_class, *args, workers=1):
-    """gunicorn serving serve:app with WORKER_CLASS and extra ARGS."""
+def start_gunicorn(test, worker_class, *args, workers=1, app="serve:app", env=None):
+    """gunicorn serving APP (serve:app) with WORKER_CLASS, extra ARGS and ENV."""
     def argv(port):
         return [PYTHON, "-m", "gunicorn", "--no-control-socket", "-w", str(workers), "-k", worker_class,
-                "-b", "127.0.0.1:%d" % port, "--worker-tmp-dir", "/dev/shm"] + list(args) + ["serve:app"]
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH")]))}
+                "-b", "127.0.0.1:%d" % port, "--worker-tmp-dir", "/dev/shm"] + list(args) + [app]
+    env = dict(env or {})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH")]))
     return _start(test, argv, env, 30)
 
 
