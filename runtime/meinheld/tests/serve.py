@@ -1,6 +1,6 @@
 """The WSGI app of the tests, and a direct meinheld runner:
 
-    python serve.py PORT '{"keepalive": 5, "graceful": 10, ...}'
+    python serve.py PORT '{"keepalive": 5, "graceful": 10, "threads": 4, ...}'
 
 listens on 127.0.0.1:PORT, applies the options and calls server.run(app).
 SIGTERM calls server.stop(graceful). Options whose setter the meinheld in use
@@ -127,6 +127,7 @@ def main():
         "read_timeout": "set_read_timeout",
         "header_timeout": "set_header_timeout",
         "body_timeout": "set_body_timeout",
+        "threads": "set_threads",
     }
     for key, name in setters.items():
         if key in options and hasattr(server, name):

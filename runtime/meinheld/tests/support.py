@@ -145,8 +145,12 @@ def _start(test, argv, env, ready_timeout):
 
 
 def start_direct(test, **options):
-    """meinheld run directly by serve.py with OPTIONS (see serve.py); cleaned up by TEST."""
+    """meinheld run directly by serve.py with OPTIONS (see serve.py); cleaned up by TEST.
+    $MEINHELD_TEST_THREADS, if set, is the threads option's default: the same tests
+    then run on the pool of threads that share the loop."""
     options.setdefault("graceful", 10)
+    if os.environ.get("MEINHELD_TEST_THREADS"):
+        options.setdefault("threads", int(os.environ["MEINHELD_TEST_THREADS"]))
     env = options.pop("env", None)
     wrapper = options.pop("wrapper", None) or []
     return _start(test, lambda port: wrapper + [PYTHON, SERVE, str(port), json.dumps(options)], env, 15)
