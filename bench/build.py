@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from common import ROOT_SH, WORKSPACE, BenchError, root_dir, write_json
+from common import ROOT_SH, WORKSPACE, BenchError, measure_with, root_dir
 
 BUILD_TIMEOUT = 3600
 EDIT = (b'BODY = b"Hello, world!\\n"', b'BODY = b"Hello, bench!\\n"')
@@ -36,16 +36,24 @@ class Clone:
         self.startup = ["--output_base=%s/output_base" % self.inside, "--max_idle_secs=5"]
         self.flags = ["--repository_cache=%s/repository_cache" % self.inside] if fresh_repository_cache else []
 
-    def build(self, *flags: str) -> float:
-        """Builds //:image; returns the wall-clock seconds."""
-        command = [str(self.ws / "bazelw"), *self.startup, "build", *self.flags, *flags, "//:image"]
+    def bazel(self, command: str, *args: str) -> float:
+        """./bazelw COMMAND ARGS in the clone; returns the wall-clock seconds."""
         started = time.monotonic()
         result = subprocess.run(
-            command, cwd=self.ws, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False
+            [str(self.ws / "bazelw"), *self.startup, command, *self.flags, *args],
+            cwd=self.ws,
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT,
+            check=False,
         )
         if result.returncode != 0:
-            raise BenchError("bazel build failed: %s" % result.stderr.strip()[-400:])
+            raise BenchError("bazel %s failed: %s" % (command, result.stderr.strip()[-400:]))
         return time.monotonic() - started
+
+    def build(self, *flags: str) -> float:
+        """Builds //:image; returns the wall-clock seconds."""
+        return self.bazel("build", *flags, "//:image")
 
     def layout(self) -> Path:
         """Host path of the clone's bazel-bin/image/image (bazel-bin points inside the build root)."""
@@ -59,7 +67,9 @@ class Clone:
         return [layer["digest"] for layer in manifest["layers"]]
 
     def close(self) -> None:
-        """Waits for the clone's Bazel server to exit, then removes the clone and its output base."""
+        """Stops the clone's Bazel server (waits for it to exit), then removes the clone and its output base."""
+        subprocess.run([str(self.ws / "bazelw"), *self.startup, "shutdown"], cwd=self.ws, capture_output=True,
+                       timeout=120, check=False)
         pid_file = self.host_tmp / "output_base/server/server.pid.txt"
         deadline = time.monotonic() + 120
         while pid_file.exists() and time.monotonic() < deadline:
@@ -118,17 +128,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         help="keep the shared repository cache (downloads warm); the output base is fresh anyway",
     )
     args = parser.parse_args(argv)
-    clone = Clone(fresh_repository_cache=not args.quick)
-    try:
-        data = measure(clone, args.image_out, args.nopyc_out)
-        data["repository_cache"] = "shared" if args.quick else "fresh"
-        write_json(args.out, data)
-    except BenchError as error:
-        print("build: error: %s" % error, file=sys.stderr)
-        return 1
-    finally:
-        clone.close()
-    return 0
+    def build(clone: Clone) -> dict:
+        return {**measure(clone, args.image_out, args.nopyc_out),
+                "repository_cache": "shared" if args.quick else "fresh"}
+
+    return measure_with("build", args.out, lambda: Clone(fresh_repository_cache=not args.quick), build)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 BENCH = Path(__file__).resolve().parent
 WORKSPACE = BENCH.parent
@@ -179,18 +179,24 @@ class PodmanStore:
         shutil.rmtree(self.host_dir, ignore_errors=True)
 
 
-def measure_in_store(step: str, out: str, measure: Callable[["PodmanStore"], object]) -> int:
-    """Runs MEASURE with a private podman store, writes what it returns to OUT as JSON and
-    removes the store; a BenchError becomes one line ("STEP: error: ...") and exit status 1."""
-    store = PodmanStore()
+def measure_with(step: str, out: str, make: Callable[[], Any], measure: Callable[[Any], object]) -> int:
+    """Runs MEASURE with what MAKE makes (a podman store, a clone: anything with close()),
+    writes what it returns to OUT as JSON and closes it; a BenchError becomes one line
+    ("STEP: error: ...") and exit status 1."""
+    resource = make()
     try:
-        write_json(out, measure(store))
+        write_json(out, measure(resource))
     except BenchError as error:
         print("%s: error: %s" % (step, error), file=sys.stderr)
         return 1
     finally:
-        store.close()
+        resource.close()
     return 0
+
+
+def measure_in_store(step: str, out: str, measure: Callable[["PodmanStore"], object]) -> int:
+    """measure_with a private podman store."""
+    return measure_with(step, out, PodmanStore, measure)
 
 
 def host_server(command: Sequence[str], env: Dict[str, str], cwd: Path = WORKSPACE) -> subprocess.Popen:
@@ -213,8 +219,9 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def wrk(port: int, connections: int, seconds: int) -> Dict[str, float]:
-    """Runs wrk (one thread, on the load CPU) against 127.0.0.1:PORT; returns requests, rps, p50 and p99 (ms)."""
+def wrk(port: int, connections: int, seconds: int, path: str = "/") -> Dict[str, float]:
+    """Runs wrk (one thread, on the load CPU) against 127.0.0.1:PORT PATH; returns requests, rps, p50 and p99
+    (ms), socket errors and non-2xx answers."""
     command = [
         "taskset",
         "-c",
@@ -227,7 +234,7 @@ def wrk(port: int, connections: int, seconds: int) -> Dict[str, float]:
         "--timeout",
         "5s",
         "--latency",
-        "http://127.0.0.1:%d/" % port,
+        "http://127.0.0.1:%d%s" % (port, path),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
     out = result.stdout

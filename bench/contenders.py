@@ -28,6 +28,17 @@ DESCRIPTIONS = {
 BJOERN = "import sys, bjoern, app.main; bjoern.run(app.main.app, '127.0.0.1', int(sys.argv[1]))"
 
 
+def gunicorn_command(venv: Path, port: int) -> List[str]:
+    """gunicorn from VENV on 127.0.0.1:PORT with the contenders' workers (add -k and the app)."""
+    return [str(venv / "bin/gunicorn"), "--no-control-socket", "-w", WORKERS, "-b", "127.0.0.1:%d" % port]
+
+
+def granian_command(venv: Path, port: int, *options: str) -> List[str]:
+    """granian from VENV serving app.main:app on 127.0.0.1:PORT with the contenders' workers."""
+    return [str(venv / "bin/granian"), "--interface", "wsgi", "--workers", WORKERS, *options,
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "app.main:app"]
+
+
 class Contenders:
     """Starts and stops the contenders; SOURCE holds the runtime/ and app/ the host ones run."""
 
@@ -45,15 +56,7 @@ class Contenders:
     def start(self, name: str, port: int) -> subprocess.Popen:
         """Starts contender NAME on 127.0.0.1:PORT; returns its process (not yet ready)."""
         app_env = {"PYTHONPATH": str(self.source / "app"), "PYTHONDONTWRITEBYTECODE": "1"}
-        gunicorn: List[str] = [
-            str(self.server_venv / "bin/gunicorn"),
-            "--no-control-socket",
-            "-w",
-            WORKERS,
-            "-b",
-            "127.0.0.1:%d" % port,
-            "app.main:app",
-        ]
+        gunicorn = gunicorn_command(self.server_venv, port) + ["app.main:app"]
         if name in IMAGES:
             assert self.store and name in self.images, "the %s contender needs a store and an image" % name
             return self.store.run(self.images[name], env=self.launcher_env(port))
@@ -69,22 +72,7 @@ class Contenders:
         if name == "sync":
             return host_server(gunicorn + ["-k", "sync"], app_env)
         if name == "granian":
-            return host_server(
-                [
-                    str(self.tools_venv / "bin/granian"),
-                    "--interface",
-                    "wsgi",
-                    "--workers",
-                    WORKERS,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                    "app.main:app",
-                ],
-                app_env,
-            )
+            return host_server(granian_command(self.tools_venv, port), app_env)
         if name == "bjoern":
             return host_server([str(self.tools_venv / "bin/python"), "-c", BJOERN, str(port)], app_env)
         raise ValueError("unknown contender %r" % name)

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from common import BENCH  # noqa: E402
 from memory import WARM_UP_SECONDS  # noqa: E402
+import report_workloads  # noqa: E402
 
 MB = 1e6
 SIZE_MB = 50  # issue #12: the image at most 50 MB uncompressed
@@ -211,7 +212,7 @@ def throughput_section(tp: dict, lines: List[str], targets: List[List[str]], com
             "",
         ]
         for other, target, at in (("bare", 0.95, conns), ("gthread", 5.0, [c for c in conns if c >= 16]),
-                                  ("granian", 1.0, [c for c in conns if c in (16, 64)])):
+                                  ("granian", 1.5, [c for c in conns if c in (16, 64)])):
             if other in res:
                 targets.append(ratio_target(res, other, target, at))
         lines.append("")
@@ -223,11 +224,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=BENCH / "results", help="directory of the JSON results")
     parser.add_argument("--out", type=Path, default=BENCH.parent / "BENCHMARKS.md")
+    parser.add_argument("--plots", type=Path, default=BENCH / "plots", help="where the PNG plots go")
     args = parser.parse_args(argv)
     meta = load(args.results, "meta")
     if meta is None:
         parser.error("no meta.json in %s: run bench/run_all.sh" % args.results)
-    plots = BENCH / "plots"
+    plots = args.plots
     plots.mkdir(exist_ok=True)
     commands = meta["commands"]
     lines = [
@@ -256,6 +258,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if tp:
         plot_throughput(tp, plots)
         throughput_section(tp, body, targets, commands["throughput"])
+    wl = load(args.results, "workloads")
+    if wl:
+        section, rows = report_workloads.section(wl, commands["workloads"], plots, load(args.results, "app_images"),
+                                                 commands.get("app_images"))
+        body += section
+        targets += rows
     st = load(args.results, "startup")
     if st:
         f2 = st["first_200"]

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Runs every benchmark, then regenerates BENCHMARKS.md, bench/plots/ and bench/results/.
-# Usage: bench/run_all.sh [--quick] [--previous OCI_LAYOUT]    (as root on the host, next to ./bazelw)
+# Usage: bench/run_all.sh [--quick] [--previous OCI_LAYOUT] [--threads N[,M...]]   (as root, next to ./bazelw)
 #   --quick: a short smoke run; --previous: an earlier build of the image (an OCI layout directory,
-#   e.g. a copy of bazel-bin/image/image) measured side by side with HEAD's: size, start-up, throughput.
-# Needs the host's python3 (venvs go to $BENCH_VENVS, default /tmp/bench-venvs, made on first use;
-# bjoern needs Debian's libev-dev, installed if missing).
+#   e.g. a copy of bazel-bin/image/image) measured side by side with HEAD's: size, start-up, throughput;
+#   --threads: the real workloads also run the image with THREADS=N (contender image-threads=N), each N.
+# Needs the host's python3 (venvs go to $BENCH_VENVS, default /tmp/bench-venvs, made on first use by
+# bench/venvs.sh; bjoern needs Debian's libev-dev, installed if missing).
 set -euo pipefail
-quick= previous=()
+quick= previous=() threads=
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h | --help) sed -n '2,7{s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,8{s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     --quick) quick=1 ;;
     --previous)
       [ -f "${2:-}/index.json" ] || { echo "run_all.sh: --previous needs an OCI layout directory" >&2; exit 2; }
       previous=(--previous "$(cd "$2" && pwd -P)") && shift ;;
+    --threads)
+      [[ ${2:-} =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "run_all.sh: --threads needs N[,M...]" >&2; exit 2; }
+      threads=$2 && shift ;;
     *) echo "run_all.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -26,14 +30,7 @@ trap 'rm -rf "$work"' EXIT
 results=$bench/results
 rm -rf "$results" && mkdir -p "$results"
 
-if [ ! -x "$venvs/server/bin/gunicorn" ]; then
-  "$ws/runtime/meinheld/venv.sh" python3 "$venvs/server"
-fi
-if [ ! -x "$venvs/tools/bin/granian" ] || ! "$venvs/tools/bin/python" -c "import bjoern" 2>/dev/null; then
-  dpkg -s libev-dev >/dev/null 2>&1 || apt-get install -y -qq libev-dev >/dev/null # bjoern builds against it
-  python3 -m venv "$venvs/tools"
-  "$venvs/tools/bin/pip" install -q matplotlib granian bjoern
-fi
+"$bench/venvs.sh" "$venvs"
 py=(taskset -c 0 env PYTHONDONTWRITEBYTECODE=1 "$venvs/tools/bin/python")
 
 # step NAME ARGS...: runs bench/NAME.py ARGS on CPU 0, recording the command (paths made symbolic).
@@ -46,21 +43,29 @@ step() {
 }
 
 if [ -n "$quick" ]; then
-  tp=(--rounds 2 --seconds 1) st=(--rounds 2) mem=(--seconds 2) bd=(--quick)
+  tp=(--rounds 2 --seconds 1) st=(--rounds 2) mem=(--seconds 2) bd=(--quick) wl=(--rounds 1 --seconds 2)
   note="A --quick smoke run: too short for conclusions."
 else
-  tp=(--rounds 5 --seconds 5) st=(--rounds 7) mem=(--seconds 30) bd=()
+  tp=(--rounds 5 --seconds 5) st=(--rounds 7) mem=(--seconds 30) bd=() wl=(--rounds 3 --seconds 5)
   note="Anything else running on the machine shows in the load averages above; absolute figures drift from run to run: compare ratios."
 fi
 "${py[@]}" "$bench/meta.py" start --out "$results/meta.json" \
-  --invocation "bench/run_all.sh${quick:+ --quick}${previous[1]:+ --previous PREVIOUS}" --note "$note"
+  --invocation "bench/run_all.sh${quick:+ --quick}${previous[1]:+ --previous PREVIOUS}${threads:+ --threads $threads}" --note "$note"
 # Everything measured comes from HEAD: the image is built in build.py's clone, the bare servers
-# run HEAD's runtime/ and app/.
-mkdir "$work/src" && git -C "$ws" archive HEAD runtime app | tar -x -C "$work/src"
+# run HEAD's runtime/ and app/, gthread HEAD's examples/postgres; the workload app, bench/apps/tfb,
+# comes with the bench scripts.
+mkdir "$work/src" && git -C "$ws" archive HEAD runtime app examples | tar -x -C "$work/src"
 step build --out "$results/build.json" --image-out "$work/image" --nopyc-out "$work/image-nopyc" "${bd[@]}"
+# The real workloads' images: HEAD's kit with bench/apps/tfb, and with HEAD's examples/postgres, as the user's app.
+step app_images "$bench/apps/tfb=$work/image-tfb" "$work/src/examples/postgres=$work/image-example" \
+  --out "$results/app_images.json"
 step size pyc="$work/image" nopyc="$work/image-nopyc" ${previous[1]:+previous="${previous[1]}"} --out "$results/size.json"
 step throughput --image "$work/image" "${previous[@]}" --source "$work/src" --server-venv "$venvs/server" --tools-venv "$venvs/tools" \
   --out "$results/throughput.json" "${tp[@]}"
+step workloads --image "$work/image-tfb" --example-image "$work/image-example" --example-app "$work/src/examples/postgres/app" \
+  --server-venv "$venvs/server" --tools-venv "$venvs/tools" --gevent-venv "$venvs/gevent" \
+  --contenders "image${threads:+,image-threads=${threads//,/,image-threads=}},granian,gthread,gevent,bjoern" \
+  --out "$results/workloads.json" "${wl[@]}"
 step memory --image "$work/image" --source "$work/src" --server-venv "$venvs/server" --out "$results/memory.json" "${mem[@]}"
 step startup --image "$work/image" --image-nopyc "$work/image-nopyc" "${previous[@]}" --source "$work/src" --server-venv "$venvs/server" \
   --out "$results/startup.json" "${st[@]}"
