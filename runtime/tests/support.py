@@ -21,14 +21,31 @@ from testing.ports import free_port
 
 HERE = Path(__file__).absolute().parent
 READONLY_EXEC = Path(testing.__file__).with_name("readonly_exec.py")
-# Where this test found the app package, the launcher and the test apps, then
-# everything else it sees, so that gunicorn and meinheld are found wherever
-# the test runner put them (a venv, Bazel's runfiles).
-PYTHONPATH = os.pathsep.join(
-    [str(Path(app.main.__file__).parents[1]), str(Path(workload_server.__file__).parents[1]),
-     str(HERE)] + [p for p in sys.path if os.path.isdir(p)]
-)
 START_TIMEOUT = 15.0
+
+
+def _served_sources() -> str:
+    """A copy of what the servers import from the checkout (the app package, the
+    launcher, the test apps), readable by every uid.
+
+    The servers of the read-only tests run as uid 1000, which may not enter the
+    checkout (a clone under /root, or in a mktemp directory, is 0700); Bazel's
+    runfiles are links into it."""
+    copy = Path(tempfile.mkdtemp(prefix="served-", dir=os.environ.get("TEST_TMPDIR")))
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__")
+    for package in (Path(app.main.__file__).parent, Path(workload_server.__file__).parent):
+        shutil.copytree(package, copy / package.name, ignore=ignore)
+    for module in HERE.glob("*.py"):
+        shutil.copyfile(module, copy / module.name)
+    for path in [copy, *copy.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return str(copy)
+
+
+# The served sources first, then everything else this test sees, so that gunicorn and
+# meinheld are found wherever the test runner put them (a venv, Bazel's runfiles).
+PYTHONPATH = os.pathsep.join([_served_sources()] + [p for p in sys.path if os.path.isdir(p)])
 
 
 def _interpreter() -> str:

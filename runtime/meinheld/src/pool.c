@@ -281,7 +281,9 @@ int pool_wait_fd(int fd, short events, int msec) {
     return ret < 0 ? -1 : 1;
   }
   pool_release_loop();
-  Py_BEGIN_ALLOW_THREADS ret = poll(&p, 1, msec);
+  Py_BEGIN_ALLOW_THREADS do {
+    ret = poll(&p, 1, msec); /* a signal for the main thread may land here */
+  } while (ret < 0 && errno == EINTR);
   Py_END_ALLOW_THREADS return ret < 0 ? -1 : ret;
 }
 
