@@ -28,6 +28,7 @@ class DefaultsTest(unittest.TestCase):
         self.assertEqual(config.app_module, "app.main:app")
         self.assertEqual(config.bind, "0.0.0.0:8080")
         self.assertEqual(config.workers, 4)
+        self.assertEqual(config.threads, 32)  # 64 per CPU across the workers
         self.assertEqual(config.log_level, "info")
         self.assertEqual(config.access_log, "-")
         self.assertEqual(config.error_log, "-")
@@ -82,6 +83,15 @@ class PrecedenceTest(unittest.TestCase):
         self.assertEqual(parse({"WORKERS_PER_CORE": "3"}, cpus=1.5).workers, 4)
         self.assertEqual(parse({"WORKERS_PER_CORE": "0.1"}, cpus=1).workers, 1)
 
+    def test_threads_follow_cpus_and_workers(self):
+        self.assertEqual(parse({}, cpus=1).threads, 32)
+        self.assertEqual(parse({}, cpus=0.5).threads, 32)  # one worker for half a CPU
+        self.assertEqual(parse({"WEB_CONCURRENCY": "1"}, cpus=2).threads, 128)
+        self.assertEqual(parse({"WEB_CONCURRENCY": "1"}, cpus=64).threads, 256)  # the pool's cap
+        self.assertEqual(parse({"WEB_CONCURRENCY": "64"}, cpus=0.25).threads, 1)
+        self.assertEqual(parse({"THREADS": "1"}).threads, 1)
+        self.assertEqual(parse({"THREADS": "200", "WEB_CONCURRENCY": "1"}).threads, 200)
+
     def test_empty_values_are_unset(self):
         self.assertEqual(parse({"HOST": "", "WEB_CONCURRENCY": " "}).bind, "0.0.0.0:8080")
         with self.assertRaisesRegex(settings.SettingsError, "^PORT: not set"):
@@ -100,6 +110,7 @@ class ErrorTest(unittest.TestCase):
         "PORT": ["abc", "0", "65536"],
         "WEB_CONCURRENCY": ["0", "-1", "two"],
         "WORKERS_PER_CORE": ["0", "-2", "nan", "x"],
+        "THREADS": ["0", "257", "many"],
         "LOG_LEVEL": ["loud"],
         "TIMEOUT": ["-1", "1.5"],
         "GRACEFUL_TIMEOUT": ["soon"],
