@@ -177,8 +177,9 @@ def section(
         "the same app (`bench/apps/tfb`) with one database connection and one keep-alive upstream connection per "
         "thread (per greenlet on gevent). %d round%s of %d s per shape and contender, interleaved and rotated; each "
         "round starts fresh servers, checks every shape's answer of each (status and content), and warms each up "
-        "for 1 s on /db. Figures: median (min–max) over the rounds; latencies of requests that completed (a "
-        "request over the timeout counts as a socket error)."
+        "for 1 s on /db at the measured connections (each thread a server uses opens its connections first). "
+        "Figures: median (min–max) over the rounds; latencies of requests that completed (a request over the "
+        "timeout counts as a socket error)."
         % (wl["connections"], wl.get("postgresql", "?"), wl.get("rows", {}).get("world", 0),
            wl.get("rows", {}).get("fortune", 0), wl["rounds"], "" if wl["rounds"] == 1 else "s", wl["seconds"]),
         "",

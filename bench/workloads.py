@@ -4,7 +4,8 @@ against the same example on gunicorn gthread.
 
 wrk -t1 at 64 connections (--connections), one path per shape. Rounds are interleaved as in
 throughput.py: each round starts fresh servers (all idle but the one under load), checks every
-shape's answer of each (status and content), warms each up for 1 s on /db, then runs shape by
+shape's answer of each (status and content), warms each up for 1 s on /db at the measured connections
+(every thread the server will use opens its database and upstream connections), then runs shape by
 shape, contender by contender, in an order rotated from round to round. PostgreSQL (database.py)
 and the upstream (upstream.py) run on the load CPU with wrk for the whole run.
 
@@ -110,10 +111,13 @@ def check(name: str, port: int, path: str, ok: Callable[[bytes], bool]) -> None:
 
 
 def start_all(
-    contenders: WorkloadContenders, names: List[str], checks: Dict[str, Callable[[bytes], bool]], warm_path: str
+    contenders: WorkloadContenders, names: List[str], checks: Dict[str, Callable[[bytes], bool]], warm_path: str,
+    connections: int,
 ) -> Running:
     """Starts every contender on a port of its own, waits for each to answer, checks its answer to each
-    path of CHECKS, then warms each up for 1 s on WARM_PATH."""
+    path of CHECKS, then warms each up for 1 s on WARM_PATH with CONNECTIONS connections: as many as
+    the measurement, so that every thread a server will use has made its database and upstream
+    connections (the app makes them on first use) before the measurement starts."""
     running: Running = {}
     try:
         for name in names:
@@ -123,7 +127,7 @@ def start_all(
             for path, ok in checks.items():
                 check(name, port, path, ok)
         for name in names:
-            wrk(running[name][1], 16, 1, warm_path)
+            wrk(running[name][1], connections, 1, warm_path)
     except BaseException:
         stop_all(contenders, running)
         raise
@@ -171,7 +175,8 @@ def measure(
     example_samples: Dict[str, List[Dict[str, float]]] = {n: [] for n in example_names}
     for round_number in range(rounds):
         order = rotated(names, round_number)
-        running = start_all(app, order, {SHAPES[s].path: SHAPES[s].check for s in shapes}, WARM_UP_PATH)
+        running = start_all(app, order, {SHAPES[s].path: SHAPES[s].check for s in shapes}, WARM_UP_PATH,
+                            connections)
         try:
             for shape in shapes:
                 for name in order:
@@ -180,7 +185,8 @@ def measure(
             stop_all(app, running)
         if example:
             order = rotated(example_names, round_number)
-            running = start_all(example, order, {EXAMPLE_PATH: lambda body: b'"visits"' in body}, EXAMPLE_PATH)
+            running = start_all(example, order, {EXAMPLE_PATH: lambda body: b'"visits"' in body}, EXAMPLE_PATH,
+                                connections)
             try:
                 for name in order:
                     example_samples[name].append(wrk(running[name][1], connections, seconds, EXAMPLE_PATH))
