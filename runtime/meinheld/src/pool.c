@@ -18,7 +18,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ended = PTHREAD_COND_INITIALIZER; /* a thread ended */
 static pthread_cond_t watching = PTHREAD_COND_INITIALIZER; /* pool_watch */
 static pool_thread threads[POOL_MAX_THREADS];
-static int configured = 1; /* pool_set_threads */
+static int configured = 1; /* pool_set_threads: the most threads */
+static int started;        /* threads started in this run (threads[0..started)) */
 static int alive;          /* threads started and not ended */
 static int leader = -1;    /* the thread running the loop, -1: none */
 static int stopping;
@@ -55,25 +56,45 @@ int pool_stopped(void) {
   return left == 0;
 }
 
-/* Wakes an idle thread to take the loop (the lock held). */
-static void wake_one(void) {
-  int i;
-  for (i = 0; i < configured; i++) {
-    if (threads[i].idle) {
-      pthread_cond_signal(&threads[i].wake);
-      return;
-    }
+static void *thread_main(void *arg);
+
+/* Starts one more thread, if the pool may grow (the lock held). 0, or an
+   errno. */
+static int start_thread(void) {
+  pthread_attr_t attr;
+  pthread_t thread;
+  pool_thread *t = &threads[started];
+  int err;
+
+  if (started >= configured || stopping) {
+    return EAGAIN;
   }
+  t->index = started;
+  t->idle = t->in_app = 0;
+  t->app_calls = 0;
+  pthread_cond_init(&t->wake, NULL);
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  err = pthread_create(&thread, &attr, thread_main, t);
+  pthread_attr_destroy(&attr);
+  if (err == 0) {
+    started++;
+    alive++;
+  }
+  return err;
 }
 
-static int any_idle(void) {
+/* The loop is free: an idle thread takes it, or a new one if none is idle
+   and the pool may grow (the lock held). False when neither. */
+static int pass_loop_on(void) {
   int i;
-  for (i = 0; i < configured; i++) {
+  for (i = 0; i < started; i++) {
     if (threads[i].idle) {
+      pthread_cond_signal(&threads[i].wake);
       return 1;
     }
   }
-  return 0;
+  return start_thread() == 0;
 }
 
 int pool_leads(void) {
@@ -117,8 +138,9 @@ void pool_release_loop(void) {
   }
   pthread_mutex_lock(&lock);
   if (leader == self->index) {
+    /* with no thread to take it, the first to finish its request will */
     __atomic_store_n(&leader, -1, __ATOMIC_RELAXED);
-    wake_one();
+    pass_loop_on();
   }
   pthread_mutex_unlock(&lock);
 }
@@ -144,7 +166,8 @@ int pool_leave_app(void) {
 }
 
 /* The monitor: a leader that stays in the app's code for a whole period
-   (the same call seen twice) gives the loop to an idle thread. No Python. */
+   (the same call seen twice) gives the loop to an idle or a new thread. No
+   Python. */
 static void *monitor_main(void *arg) {
   struct timespec period = {0, POOL_MONITOR_MSEC * 1000000L};
   int seen = -1;
@@ -159,11 +182,14 @@ static void *monitor_main(void *arg) {
       return NULL;
     }
     if (leader >= 0 && threads[leader].in_app) {
-      if (leader == seen && threads[leader].app_calls == seen_calls &&
-          any_idle()) {
+      if (leader == seen && threads[leader].app_calls == seen_calls) {
+        int was = leader;
         __atomic_store_n(&leader, -1, __ATOMIC_RELAXED);
-        wake_one();
-        seen = -1;
+        if (pass_loop_on()) {
+          seen = -1;
+        } else {
+          __atomic_store_n(&leader, was, __ATOMIC_RELAXED); /* no one else */
+        }
       } else {
         seen = leader;
         seen_calls = threads[leader].app_calls;
@@ -190,9 +216,7 @@ static void *thread_main(void *arg) {
 }
 
 int pool_start(void (*thread_main_fn)(void)) {
-  pthread_attr_t attr;
-  pthread_t thread;
-  int i, err = 0;
+  int err;
 
   if (!pool_stopped()) {
     PyErr_SetString(PyExc_RuntimeError, "threads of an earlier run() remain");
@@ -201,24 +225,11 @@ int pool_start(void (*thread_main_fn)(void)) {
   serve = thread_main_fn;
   stopping = 0;
   leader = -1;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  for (i = 0; i < configured && !err; i++) {
-    threads[i].index = i;
-    threads[i].idle = threads[i].in_app = 0;
-    threads[i].app_calls = 0;
-    pthread_cond_init(&threads[i].wake, NULL);
-    pthread_mutex_lock(&lock);
-    alive++;
-    pthread_mutex_unlock(&lock);
-    err = pthread_create(&thread, &attr, thread_main, &threads[i]);
-    if (err) {
-      pthread_mutex_lock(&lock);
-      alive--;
-      pthread_mutex_unlock(&lock);
-    }
-  }
-  pthread_attr_destroy(&attr);
+  started = 0;
+  /* one thread to begin with; more as requests wait (pass_loop_on) */
+  pthread_mutex_lock(&lock);
+  err = start_thread();
+  pthread_mutex_unlock(&lock);
   if (!err) {
     err = pthread_create(&monitor, NULL, monitor_main, NULL);
     monitor_started = !err;
@@ -258,7 +269,7 @@ void pool_stop(int msec) {
   Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(&lock);
   stopping = 1;
   pthread_cond_broadcast(&watching);
-  for (i = 0; i < configured; i++) {
+  for (i = 0; i < started; i++) {
     pthread_cond_signal(&threads[i].wake);
   }
   while (alive > 0 && err != ETIMEDOUT) {

@@ -1,15 +1,17 @@
 /* pool: the worker's threads sharing meinheld's loop (leader and followers).
 
-   With server.set_threads(N), N > 1, the worker runs N threads besides its main
-   thread. One of them at a time runs the loop (the leader): it accepts, reads,
-   parses, and calls the app for a complete request itself, in its own greenlet,
-   as meinheld always did. When that request is about to wait (a socket, a
-   database, a sleep: server.will_block(), called by the kit's hooks), or has
-   been in the app for a while (the monitor thread sees it: a C extension that
-   waits with the GIL released, a lock, a long computation), the loop passes to
-   an idle thread, which goes on serving everyone else; the waiting request
-   finishes on its own thread, then that thread waits to lead again. A request
-   never leaves its thread, so its thread-locals are its own while it runs.
+   With server.set_threads(N), N > 1, the worker runs up to N threads besides its
+   main thread. One of them at a time runs the loop (the leader): it accepts,
+   reads, parses, and calls the app for a complete request itself, in its own
+   greenlet, as meinheld always did. When that request is about to wait (a
+   socket, a database, a sleep: server.will_block(), called by the kit's hooks),
+   or has been in the app for a while (the monitor thread sees it: a C extension
+   that waits with the GIL released, a lock, a long computation), the loop
+   passes to an idle thread, or to a new one while there are fewer than N (the
+   pool starts with one and grows as requests wait), which goes on serving
+   everyone else; the waiting request finishes on its own thread, then that
+   thread waits to lead again. A request never leaves its thread, so its
+   thread-locals are its own while it runs.
 
    The main thread only watches: it runs Python's signal handlers (gunicorn's
    graceful stop) and the stop deadline. With N = 1 nothing of this exists: the
@@ -32,9 +34,9 @@ int pool_set_threads(int threads);
 /* The number of threads serving requests. */
 int pool_threads(void);
 
-/* Starts the threads (each calls THREAD_MAIN with the GIL held, then ends)
-   and the monitor. Called by the main thread with the GIL held. -1 with a
-   Python exception. */
+/* Starts the first thread (each thread calls THREAD_MAIN with the GIL held,
+   then ends) and the monitor. Called by the main thread with the GIL held. -1
+   with a Python exception. */
 int pool_start(void (*thread_main)(void));
 
 /* The main thread: waits up to MSEC (the GIL released) for the end of the
