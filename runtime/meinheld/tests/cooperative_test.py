@@ -93,42 +93,38 @@ class CooperativeTest(ServerTestCase):
             s.sendall(b"GET /seq?next HTTP/1.1\r\nHost: a\r\n\r\n")
             self.assertEqual(Reader(s).response()[2], b"next")
 
-    def test_more_slow_readers_than_threads(self):
-        """Six responses blocked on readers that do not read (more than the four
-        threads of the _threads run): none holds a thread, new requests are served."""
+    def blocked_readers(self, count, path):
+        """COUNT connections whose response to PATH is blocked on a reader that does not read."""
         stuck = []
-        for _ in range(6):
+        for _ in range(count):
             s = self.server.connect(rcvbuf=4096, timeout=10)
             self.addCleanup(s.close)
-            s.sendall(b"GET /big?8 HTTP/1.1\r\nHost: a\r\n\r\n")
+            s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: a\r\n\r\n")
             stuck.append(s)
         for s in stuck:
             wait_until(lambda: tx_queue(self.server.port, s) > 0, 10, message="a blocked response")
+        return stuck
+
+    def assert_new_requests_answered_at_once(self):
         for i in range(10):
             start = time.monotonic()
             status, _, body = self.server.get("/seq?%d" % i)
             self.assertLess(time.monotonic() - start, 0.1)
             self.assertEqual(body, b"%d" % i)
+
+    def test_more_slow_readers_than_threads(self):
+        """Six responses blocked on readers that do not read (more than the four
+        threads of the _threads run): none holds a thread, new requests are served."""
+        stuck = self.blocked_readers(6, b"/big?8")
+        self.assert_new_requests_answered_at_once()
         for s in stuck:
             s.settimeout(30)
             status, _, body = Reader(s).response()
             self.assertEqual((status, len(body)), (200, 8 << 20))
 
     def test_two_blocked_responses_and_new_connections(self):
-        stuck = []
-        for _ in range(2):
-            s = self.server.connect(rcvbuf=4096, timeout=10)
-            self.addCleanup(s.close)
-            s.sendall(b"GET /big?32 HTTP/1.1\r\nHost: a\r\n\r\n")
-            stuck.append(s)
-        for s in stuck:
-            wait_until(lambda: tx_queue(self.server.port, s) > 0, 10, message="a blocked response")
-        for i in range(10):
-            start = time.monotonic()
-            status, _, body = self.server.get("/seq?%d" % i)
-            self.assertLess(time.monotonic() - start, 0.1)
-            self.assertEqual(body, b"%d" % i)
-
+        self.blocked_readers(2, b"/big?32")
+        self.assert_new_requests_answered_at_once()
 
 if __name__ == "__main__":
     unittest.main()
