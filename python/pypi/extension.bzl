@@ -90,16 +90,32 @@ def install_wheel(rctx, wheel, origin):
     rctx.delete("wheel.zip")
     rctx.file("BUILD.bazel", _WHEEL_BUILD.format(origin = origin, wheel = wheel))
 
+def execute_shown(rctx, arguments, what, environment = {}, timeout = 1800):
+    """Runs a command in a repository rule with its output shown as it runs.
+
+    If the command fails, so does the rule, repeating only the command's last line
+    (build_hint's, naming what to add), not all of its output.
+
+    Args:
+      rctx: the repository context.
+      arguments: the command.
+      what: what it is, for the failure's first words.
+      environment: variables to set.
+      timeout: seconds.
+    """
+    result = rctx.execute(arguments, environment = environment, timeout = timeout, quiet = False)
+    if result.return_code != 0:
+        lines = (result.stderr.strip() or result.stdout.strip()).splitlines()
+        fail("%s failed (exit %d; its output is above)%s" % (what, result.return_code, ": " + lines[-1] if lines else ""))
+
 def _wheel_impl(rctx):
     rctx.file("requirement.txt", rctx.attr.requirement + "\n")
     rctx.report_progress("installing " + rctx.attr.requirement.split(" ")[0])
-    result = rctx.execute(
+    execute_shown(
+        rctx,
         [rctx.path(rctx.attr.python), "-m", "pip", "--disable-pip-version-check", "--no-input", "wheel", "--no-deps", "--require-hashes", "-r", "requirement.txt", "-w", "."],
-        timeout = 1800,
-        quiet = False,
+        "%s: pip wheel" % rctx.attr.requirement.split(" ")[0],
     )
-    if result.return_code != 0:
-        fail("%s: pip wheel failed (exit %d)\n%s%s" % (rctx.attr.requirement.split(" ")[0], result.return_code, result.stdout, result.stderr))
     wheels = [p for p in rctx.path(".").readdir() if p.basename.endswith(".whl")]
     if len(wheels) != 1:
         fail("%s: expected one wheel, got %s" % (rctx.attr.requirement.split(" ")[0], wheels))

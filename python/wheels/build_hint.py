@@ -46,14 +46,29 @@ _MISSING = [
 ]
 
 
+# A setup.py that tries pkg-config modules one after another (mysqlclient's) prints each
+# failed `pkg-config --exists NAME` as Python's CalledProcessError, then a message naming none.
+_PKG_CONFIG_TRIED = re.compile(r"Command '?pkg-config (?:--[\w-]+ )*([\w.+-]+)'? returned non-zero exit status")
+
+
+def _modules_tried(output: str) -> Optional[Missing]:
+    names = list(dict.fromkeys(_PKG_CONFIG_TRIED.findall(output)))
+    if not names:
+        return None
+    either = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+    return Missing(f"the pkg-config module {either}",
+                   rf"usr/(lib/{MULTIARCH}|share)/pkgconfig/({'|'.join(map(re.escape, names))})\.pc")
+
+
 def find_missing(output: str) -> Optional[Missing]:
-    """The first thing a failed build's output says it could not find."""
+    """The first thing a failed build's output says it could not find (or, if it only
+    tried pkg-config modules in turn, any of those)."""
     for line in output.splitlines():
         for pattern, make in _MISSING:
             match = pattern.search(line)
             if match:
                 return make(match)
-    return None
+    return _modules_tried(output)
 
 
 def requirement(argv: List[str]) -> str:

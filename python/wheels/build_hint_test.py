@@ -21,6 +21,20 @@ SUITE = json.loads(Path(os.environ["DEBIAN_LOCK"]).read_text())["distribution"]
 MIRROR = os.environ.get("DEBIAN_MIRROR", "").rstrip("/")
 
 
+def pkg_config_tries(*modules: str) -> str:
+    """What a setup.py that tries the real pkg-config for each module in turn prints, as
+    mysqlclient's does: each failed check, then a message naming none of them."""
+    script = ("import subprocess, sys\n"
+              "for name in sys.argv[1:]:\n"
+              "    try:\n"
+              "        subprocess.check_call(f'pkg-config --exists {name}', shell=True)\n"
+              "    except subprocess.CalledProcessError as error:\n"
+              "        print(error)\n"
+              "print('Exception: Can not find valid pkg-config name.')\n")
+    return subprocess.run([sys.executable, "-c", script, *modules], capture_output=True, text=True,
+                          check=True).stdout
+
+
 def compile_output(source: str) -> str:
     """What the sysroot's compiler says about SOURCE (which must fail)."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -47,6 +61,10 @@ class FindMissingTest(unittest.TestCase):
         missing = build_hint.find_missing("/usr/bin/ld: cannot find -lmariadb: No such file or directory\n")
         self.assertEqual(missing.what, "the library libmariadb")
 
+    def test_pkg_config_modules_tried_in_turn(self) -> None:
+        missing = build_hint.find_missing(pkg_config_tries("nosuch-a", "nosuch-b"))
+        self.assertEqual(missing.what, "the pkg-config module nosuch-a or nosuch-b")
+
     def test_nothing_recognised(self) -> None:
         self.assertIsNone(build_hint.find_missing("error: invalid command 'bdist_wheel'\n"))
 
@@ -68,6 +86,13 @@ class HintTest(unittest.TestCase):
     def test_a_missing_program_names_its_package(self) -> None:
         line = build_hint.hint("Error: pg_config executable not found.\n", ["pip"], MIRROR, SUITE)
         self.assertIn("needs the program pg_config, which Debian's libpq-dev ships", line)
+
+
+    def test_pkg_config_modules_tried_in_turn_name_the_package_with_one(self) -> None:
+        line = build_hint.hint(pkg_config_tries("mysqlclient", "mariadb", "libmariadb", "perconaserverclient"),
+                               ["pip", "--requirement", "mysqlclient==2.2.7 --hash=sha256:00"], MIRROR, SUITE)
+        self.assertIn("needs the pkg-config module mysqlclient, mariadb, libmariadb or perconaserverclient, "
+                      "which Debian's libmariadb-dev ships: add 'build: libmariadb-dev' and 'image: libmariadb3'", line)
 
 
 class MainTest(unittest.TestCase):

@@ -1,6 +1,6 @@
 """patched_sdist: a Python package built from its locked source archive with the kit's patches."""
 
-load("//python/pypi:extension.bzl", "install_wheel")
+load("//python/pypi:extension.bzl", "execute_shown", "install_wheel")
 
 _DOC = """A Python package built from its locked source archive with the kit's patches.
 
@@ -13,16 +13,11 @@ Debian sysroot (@debian//:python_build). The repository then looks like a
 locked wheel repository: `pkg` (py_library of site-packages), `dist_info`, `whl`.
 """
 
-def _run(rctx, arguments, environment, what):
-    result = rctx.execute(arguments, environment = environment, quiet = False)
-    if result.return_code != 0:
-        fail("patched_sdist %s: %s failed (exit %d):\n%s%s" % (rctx.name, what, result.return_code, result.stdout, result.stderr))
-
 def _patched_sdist_impl(rctx):
     source = json.decode(rctx.read(rctx.attr.source))
     python = str(rctx.path(rctx.attr.python))  # with Debian's pip, setuptools and wheel
     rctx.report_progress("downloading %s %s and its build requirements" % (source["name"], source["version"]))
-    _run(rctx, [python, rctx.path(rctx.attr._fetch), rctx.path(rctx.attr.source), rctx.path(rctx.attr.requirements_lock), "fetched"], {}, "fetch.py")
+    execute_shown(rctx, [python, rctx.path(rctx.attr._fetch), rctx.path(rctx.attr.source), rctx.path(rctx.attr.requirements_lock), "fetched"], "patched_sdist %s: fetch.py" % rctx.name)
 
     # The source tree is the repository's root: rctx.patch works there.
     rctx.extract(
@@ -41,7 +36,7 @@ def _patched_sdist_impl(rctx):
             executable = False,
         )
     rctx.report_progress("building %s %s+%s" % (source["name"], source["version"], source["local_version"]))
-    _run(rctx, [python, "-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", "dist", "."], {"PYTHONPATH": str(rctx.path("fetched/build_deps"))}, "pip wheel")
+    execute_shown(rctx, [python, "-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", "dist", "."], "patched_sdist %s: pip wheel" % rctx.name, {"PYTHONPATH": str(rctx.path("fetched/build_deps"))})
     wheels = [p for p in rctx.path("dist").readdir() if p.basename.endswith(".whl")]
     if len(wheels) != 1:
         fail("patched_sdist %s: expected one wheel in dist/" % rctx.name)
