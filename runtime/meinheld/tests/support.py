@@ -75,11 +75,14 @@ class Server:
             os.kill(self.pid, sig)
 
     def wait_exit(self, timeout):
-        """Exit code, waiting at most TIMEOUT seconds (AssertionError if still running)."""
+        """Exit code, waiting at most TIMEOUT seconds (AssertionError if still running);
+        by then every line the server printed is in self.lines."""
         try:
-            return self.proc.wait(timeout)
+            code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             raise AssertionError("server %d still running after %.1f s" % (self.pid, timeout))
+        self._reader.join(timeout)  # the pipe's end: the last lines may still be in it
+        return code
 
     def stop(self):
         """Kills the server and its process group (its own session) if still running."""
