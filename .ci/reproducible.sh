@@ -2,8 +2,7 @@
 # CI: //:image and the image index //:push pushes (amd64 and arm64) are reproducible.
 # Clones this checkout to another absolute path and builds both there under umask 002 in
 # a fresh output base, builds them here under umask 022, prints the digests and fails if
-# they differ. The clone also gets this
-# checkout's uncommitted and untracked (not ignored) files, so both build the same sources.
+# they differ. The clone also gets this checkout's uncommitted files (.ci/clone.sh).
 set -euo pipefail
 case "${1:-}" in -h | --help) sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" && exit 0 ;; esac
 [ $# = 0 ] || { echo "${0##*/}: takes no arguments (see --help)" >&2; exit 2; }
@@ -18,11 +17,7 @@ trap cleanup EXIT
 
 (
   umask 002
-  git clone --quiet --no-hardlinks . "$work/checkout"
-  changed() { git diff -z --name-only --diff-filter="$1" HEAD; }
-  changed D | (cd "$work/checkout" && xargs -0r rm -f --)
-  { changed d && git ls-files -z --others --exclude-standard; } |
-    tar --null -T - -cf - | tar -xf - --no-same-permissions -C "$work/checkout"
+  .ci/clone.sh "$work/checkout"
   cd "$work/checkout"
   # An empty pip cache: wheels made from source archives are built again.
   ./bazelw --output_base="$work/output" build --repo_env=PIP_CACHE_DIR="$work/pip-cache" //:image //image:image_index

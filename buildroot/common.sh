@@ -1,5 +1,19 @@
-# Sourced by ./bazelw: sets debian_mirror and security_mirror, the Debian archive
-# URLs, from BAZELW_DEBIAN_MIRROR / BAZELW_SECURITY_MIRROR or the host's apt sources.
+# Sourced by ./bazelw and buildroot/*: what they share.
+#   die MESSAGE          one line on stderr, exit 1
+#   as_root CMD...       runs CMD as root of the build root's files: directly as root; as an
+#                        ordinary user, in a user namespace mapping root to the user and
+#                        uids 1-65535 to their subordinate range (/etc/subuid)
+#   debian_mirror, security_mirror: the Debian archive URLs, from BAZELW_DEBIAN_MIRROR /
+#                        BAZELW_SECURITY_MIRROR or the host's apt sources
+
+die() { echo "bazelw: $*" >&2; exit 1; }
+
+if [ "$(id -u)" = 0 ]; then
+  userns=()
+else
+  userns=(--map-root-user --map-auto)
+fi
+as_root() { if [ ${#userns[@]} = 0 ]; then "$@"; else unshare "${userns[@]}" -- "$@"; fi; }
 
 # Prints the URIs of the host's apt sources, one per line (deb822 and one-line formats).
 apt_uris() {

@@ -30,8 +30,8 @@ def store_env(directory: Path, driver: str = "vfs", seen_as: Optional[str] = Non
     """Writes the configuration of a new podman store in DIRECTORY; returns the environment
     variables that point podman and skopeo at it.
 
-    The store keeps its graph root, run root and temporary files below the directory and
-    no event log. SEEN_AS: the directory's path where podman will run, if not the same
+    The store keeps its graph root, run root, temporary files and home below the directory
+    and no event log. SEEN_AS: the directory's path where podman will run, if not the same
     (inside the build root). INFRA_IMAGE: the image of pods' infra containers (podman's
     default needs catatonit).
     """
@@ -41,8 +41,21 @@ def store_env(directory: Path, driver: str = "vfs", seen_as: Optional[str] = Non
     (directory / "containers.conf").write_text(
         f'[containers]\nlog_driver = "k8s-file"\n[engine]\ntmp_dir = "{where}/libpod"\nevents_logger = "none"\n'
         + (f'infra_image = "{infra_image}"\n' if infra_image else ""))
+    # HOME: podman and skopeo acting as a rootless user (see buildroot/bazel) want one.
     return {"CONTAINERS_STORAGE_CONF": f"{where}/storage.conf", "CONTAINERS_CONF": f"{where}/containers.conf",
-            "PODMAN_IGNORE_CGROUPSV1_WARNING": "1"}
+            "PODMAN_IGNORE_CGROUPSV1_WARNING": "1", "HOME": where}
+
+
+def private_env(directory: Path, infra_image: str = "") -> Dict[str, str]:
+    """This process's environment pointed at a new store in DIRECTORY (see store_env).
+
+    Without USER: in a user namespace (./bazelw as an ordinary user), runc keeps its state
+    where $XDG_RUNTIME_DIR says only if USER is not root, and Bazel gives tests USER=root;
+    the runc podman runs and the one conmon runs would then look in two places ("container
+    does not exist").
+    """
+    env = {key: value for key, value in os.environ.items() if key != "USER"}
+    return {**env, **store_env(directory, infra_image=infra_image)}
 
 
 class Store:
@@ -51,7 +64,7 @@ class Store:
     def __init__(self, infra_image: str = "") -> None:
         """INFRA_IMAGE: the image of pods' infra containers (see store_env)."""
         self.root = Path(tempfile.mkdtemp(prefix="store-", dir=os.environ.get("TEST_TMPDIR")))
-        self.env = {**os.environ, **store_env(self.root, infra_image=infra_image)}
+        self.env = private_env(self.root, infra_image)
         self._names: List[str] = []
 
     def run(self, command: Sequence[str], timeout: float = STEP_TIMEOUT,

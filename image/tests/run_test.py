@@ -20,7 +20,7 @@ from pathlib import Path
 
 import image_settings
 import security
-from testing.podman import store_env
+from testing.podman import private_env
 from testing.ports import free_port
 
 START_TIMEOUT = 180  # loading into a fresh vfs store copies every layer
@@ -33,7 +33,7 @@ class RunTest(unittest.TestCase):
     def setUp(self) -> None:
         self.tmp = Path(tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR")))
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
-        self.env = {**os.environ, **store_env(self.tmp)}
+        self.env = private_env(self.tmp)
         self.addCleanup(self.podman, "rm", "--all", "--force")
 
     def podman(self, *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from testing.podman import store_env
+from testing.podman import private_env
 
 STEP_TIMEOUT = 120
 
@@ -21,7 +21,7 @@ class LoadTest(unittest.TestCase):
     def setUp(self) -> None:
         self.tmp = Path(tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR")))
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
-        self.env = {**os.environ, **store_env(self.tmp)}
+        self.env = private_env(self.tmp)
         index = json.loads((Path(os.environ["IMAGE"]) / "index.json").read_bytes())
         manifest_path = Path(os.environ["IMAGE"], "blobs", "sha256", index["manifests"][0]["digest"][7:])
         self.config_digest = json.loads(manifest_path.read_bytes())["config"]["digest"]
