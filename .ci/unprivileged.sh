@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# CI: ./bazelw as an ordinary user without sudo, and the build root as an image.
+# Makes a user of CI's own with a range of subordinate ids (as adduser gives one), clones
+# this checkout into its home (0700, with the uncommitted files: .ci/clone.sh), and as
+# that user:
+#   1. `./bazelw test //...`; every file in the clone stays the user's, and //:image has
+#      the digest it has here (built as root);
+#   2. `./bazelw --root-image`, pushed to a registry on loopback (the build root's
+#      docker-registry);
+#   3. in an unprivileged container of that image (rootless podman, no added flags),
+#      `./bazelw build //:image //:sbom` and `run //:push`: the same digest;
+#   4. BAZELW_ROOT_IMAGE=REGISTRY/NAME@DIGEST with Debian's archive unreachable makes a
+#      fresh build root from the image, and `./bazelw build //:image` there: the same digest.
+# Removes the user, its processes and its files after.
+set -euo pipefail
+case "${1:-}" in -h | --help) sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" && exit 0 ;; esac
+[ $# = 0 ] || { echo "${0##*/}: takes no arguments (see --help)" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "${0##*/}: run it as root (it makes a user)" >&2; exit 2; }
+cd "$(dirname "$0")/.."
+user=bazelw-ci
+home=/home/$user
+ci=$home/.cache/bazelw/bazel/ci # inside the cache: the build root sees it at the same path
+as_user() { su "$user" -c "cd ~/kit && $(printf '%q ' "$@")"; }
+cleanup() {
+  local pid
+  if [ -d "$home/kit" ]; then
+    as_user ./bazelw shutdown >/dev/null 2>&1 || true
+    [ -d "$home/fresh" ] && as_user env BAZELW_CACHE="$home/fresh" ./bazelw shutdown >/dev/null 2>&1 || true
+  fi
+  for pid in $(cat "$ci/registry.pid" "$home"/.cache/bazelw/run/*.pid "$home"/fresh/run/*.pid 2>/dev/null); do
+    kill "$pid" 2>/dev/null || true
+  done
+  userdel --remove "$user" 2>/dev/null || true
+  sed -i "/^$user:/d" /etc/subuid /etc/subgid 2>/dev/null || true
+}
+trap cleanup EXIT
+cleanup
+useradd --create-home --shell /bin/bash "$user"
+chmod 0700 "$home"
+touch /etc/subuid /etc/subgid
+# A range past any other: the highest end in use, rounded up.
+first=$(awk -F: '{ end = $2 + $3; if (end > max) max = end } END { print (int(max / 65536) + 1) * 65536 + 100000 }' /etc/subuid /etc/subgid)
+usermod --add-subuids "$first-$((first + 65535))" --add-subgids "$first-$((first + 65535))" "$user"
+.ci/clone.sh "$home/kit"
+chown -R "$user:" "$home/kit"
+digest() { sed -n 's/.*"digest":"\(sha256:[0-9a-f]*\)".*/\1/p' "$1/index.json"; }
+same() { # same WHAT DIGEST: fails unless DIGEST is //:image's as root
+  echo "//:image $1: $2"
+  [ "$2" = "$want" ] || { echo "CI: //:image $1 is $2, not $want as root" >&2; exit 1; }
+}
+want=$(digest bazel-bin/image/image)
+
+echo "-- 1. ./bazelw test //... as $user"
+as_user ./bazelw test //... --test_summary=short --curses=no --show_progress_rate_limit=30
+foreign=$(find "$home/kit" ! -user "$user" -printf '%p\n' | head -5)
+[ -z "$foreign" ] || { echo "CI: files in the clone that are not $user's:" "$foreign" >&2; exit 1; }
+same "as $user" "$(digest "$home/kit/bazel-bin/image/image")"
+
+echo "-- 2. the build root image, pushed to a registry on loopback"
+as_user mkdir -p "$ci"
+as_user ./bazelw --root-image "$ci/root-image"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'version: 0.1\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' "$ci/registry" "$port" >"$ci/registry.yml"
+as_user ./bazelw --exec bash -c 'echo $$ >"$0/registry.pid" && exec docker-registry serve "$0/registry.yml" >"$0/registry.log" 2>&1' "$ci" &
+until curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; do kill -0 $! 2>/dev/null || { cat "$ci/registry.log" >&2; exit 1; }; sleep 0.2; done
+root_digest=$(digest "$ci/root-image")
+image=127.0.0.1:$port/bazelw-root@$root_digest
+as_user ./bazelw --exec skopeo copy --quiet --preserve-digests --dest-tls-verify=false "oci:$ci/root-image" "docker://127.0.0.1:$port/bazelw-root:ci"
+
+echo "-- 3. ./bazelw in an unprivileged container of $image"
+as_user ./bazelw --exec "$home/kit/.ci/in_root_image.sh" "$image" "$ci/container-cache" \
+  bash -c "./bazelw build //:image //:sbom --curses=no && ./bazelw run //:push --curses=no -- --repository 127.0.0.1:$port/app"
+same "in the container" "$(digest "$ci/container-cache/bazel/out-"*/execroot/_main/bazel-out/k8-fastbuild/bin/image/image)"
+
+echo "-- 4. BAZELW_ROOT_IMAGE=$image, Debian's archive unreachable"
+as_user env BAZELW_CACHE="$home/fresh" BAZELW_ROOT_IMAGE="$image" BAZELW_DEBIAN_MIRROR=http://127.0.0.1:9/debian ./bazelw --root
+as_user env BAZELW_CACHE="$home/fresh" ./bazelw build //:image --curses=no
+same "in a root from BAZELW_ROOT_IMAGE" "$(digest "$home/kit/bazel-bin/image/image")"
