@@ -5,8 +5,8 @@
 # that user:
 #   1. `./bazelw test //...`; every file in the clone stays the user's, and //:image has
 #      the digest it has here (built as root);
-#   2. `./bazelw --root-image`, pushed to a registry on loopback (the build root's
-#      docker-registry);
+#   2. `./bazelw --root-image`, with the digest root's run gives (two runs, two modes of
+#      mmdebstrap), pushed to a registry on loopback (the build root's docker-registry);
 #   3. in an unprivileged container of that image (rootless podman, no added flags),
 #      `./bazelw build //:image //:sbom` and `run //:push`: the same digest;
 #   4. BAZELW_ROOT_IMAGE=REGISTRY/NAME@DIGEST with Debian's archive unreachable makes a
@@ -59,6 +59,11 @@ same "as $user" "$(digest "$home/kit/bazel-bin/image/image")"
 echo "-- 2. the build root image, pushed to a registry on loopback"
 as_user mkdir -p "$ci"
 as_user ./bazelw --root-image "$ci/root-image"
+./bazelw --root-image "$ci/root-image-as-root"
+echo "the build root image as $user: $(digest "$ci/root-image"); as root: $(digest "$ci/root-image-as-root")"
+[ "$(digest "$ci/root-image")" = "$(digest "$ci/root-image-as-root")" ] ||
+  { echo "CI: the build root image differs between two runs" >&2; exit 1; }
+rm -rf "$ci/root-image-as-root"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 printf 'version: 0.1\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' "$ci/registry" "$port" >"$ci/registry.yml"
 # Without REGISTRY_AUTH_FILE, which ./bazelw passes (empty): the registry reads REGISTRY_* as its settings.
