@@ -66,8 +66,7 @@ echo "the build root image as $user: $(digest "$ci/root-image"); as root: $(dige
 rm -rf "$ci/root-image-as-root"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 printf 'version: 0.1\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' "$ci/registry" "$port" >"$ci/registry.yml"
-# Without REGISTRY_AUTH_FILE, which ./bazelw passes (empty): the registry reads REGISTRY_* as its settings.
-as_user ./bazelw --exec bash -c 'echo $$ >"$0/registry.pid" && exec env -u REGISTRY_AUTH_FILE docker-registry serve "$0/registry.yml" >"$0/registry.log" 2>&1' "$ci" &
+as_user ./bazelw --exec bash -c 'echo $$ >"$0/registry.pid" && exec docker-registry serve "$0/registry.yml" >"$0/registry.log" 2>&1' "$ci" &
 until curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; do kill -0 $! 2>/dev/null || { cat "$ci/registry.log" >&2; exit 1; }; sleep 0.2; done
 root_digest=$(digest "$ci/root-image")
 image=127.0.0.1:$port/bazelw-root@$root_digest
