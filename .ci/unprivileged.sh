@@ -9,8 +9,11 @@
 #      mmdebstrap), pushed to a registry on loopback (the build root's docker-registry);
 #   3. in an unprivileged container of that image (rootless podman, no added flags),
 #      `./bazelw build //:image //:sbom` and `run //:push`: the same digest;
-#   4. BAZELW_ROOT_IMAGE=REGISTRY/NAME@DIGEST with Debian's archive unreachable makes a
-#      fresh build root from the image, and `./bazelw build //:image` there: the same digest.
+#   4. `./bazelw --mirror` copies every locked input into a directory; then, in a network
+#      namespace of loopback alone (no Debian archive, no PyPI), with that mirror and the
+#      registry served there, BAZELW_ROOT_IMAGE=REGISTRY/NAME@DIGEST makes a fresh build
+#      root from the image and BAZELW_MIRROR feeds a fresh cache: `./bazelw build //:image`
+#      gives the same digest, and `./bazelw fetch //...` finds every other input too.
 # Removes the user, its processes and its files after.
 set -euo pipefail
 case "${1:-}" in -h | --help) sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" && exit 0 ;; esac
@@ -27,7 +30,7 @@ cleanup() {
     as_user ./bazelw shutdown >/dev/null 2>&1 || true
     [ -d "$home/fresh" ] && as_user env BAZELW_CACHE="$home/fresh" ./bazelw shutdown >/dev/null 2>&1 || true
   fi
-  for pid in $(cat "$ci/registry.pid" "$home"/.cache/bazelw/run/*.pid "$home"/fresh/run/*.pid 2>/dev/null); do
+  for pid in $(cat "$ci"/*.pid "$home"/.cache/bazelw/run/*.pid "$home"/fresh/run/*.pid 2>/dev/null); do
     kill "$pid" 2>/dev/null || true
   done
   userdel --remove "$user" 2>/dev/null || true
@@ -66,8 +69,13 @@ echo "the build root image as $user: $(digest "$ci/root-image"); as root: $(dige
 rm -rf "$ci/root-image-as-root"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 printf 'version: 0.1\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' "$ci/registry" "$port" >"$ci/registry.yml"
-as_user ./bazelw --exec bash -c 'echo $$ >"$0/registry.pid" && exec docker-registry serve "$0/registry.yml" >"$0/registry.log" 2>&1' "$ci" &
-until curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; do kill -0 $! 2>/dev/null || { cat "$ci/registry.log" >&2; exit 1; }; sleep 0.2; done
+serve() { # serve NAME URL COMMAND...: runs COMMAND as the user in the background until URL answers
+  local name=$1 url=$2
+  shift 2
+  as_user bash -c 'echo $$ >"$0.pid" && exec "$@" >"$0.log" 2>&1' "$ci/$name" "$@" &
+  until curl -fsS "$url" >/dev/null 2>&1; do kill -0 $! 2>/dev/null || { cat "$ci/$name.log" >&2; exit 1; }; sleep 0.2; done
+}
+serve registry "http://127.0.0.1:$port/v2/" ./bazelw --exec docker-registry serve "$ci/registry.yml"
 root_digest=$(digest "$ci/root-image")
 image=127.0.0.1:$port/bazelw-root@$root_digest
 as_user ./bazelw --exec skopeo copy --quiet --preserve-digests --dest-tls-verify=false "oci:$ci/root-image" "docker://127.0.0.1:$port/bazelw-root:ci"
@@ -77,7 +85,21 @@ as_user ./bazelw --exec "$home/kit/.ci/in_root_image.sh" "$image" "$ci/container
   bash -c "./bazelw build //:image //:sbom --curses=no && ./bazelw run //:push --curses=no -- --repository 127.0.0.1:$port/app"
 same "in the container" "$(digest "$ci/container-cache/bazel/out-"*/execroot/_main/bazel-out/k8-fastbuild/bin/image/image)"
 
-echo "-- 4. BAZELW_ROOT_IMAGE=$image, Debian's archive unreachable"
-as_user env BAZELW_CACHE="$home/fresh" BAZELW_ROOT_IMAGE="$image" BAZELW_DEBIAN_MIRROR=http://127.0.0.1:9/debian ./bazelw --root
-as_user env BAZELW_CACHE="$home/fresh" ./bazelw build //:image --curses=no
-same "in a root from BAZELW_ROOT_IMAGE" "$(digest "$home/kit/bazel-bin/image/image")"
+echo "-- 4. loopback alone: the root from BAZELW_ROOT_IMAGE=$image, the inputs from BAZELW_MIRROR"
+as_user ./bazelw --mirror "$ci/mirror"
+offline() {
+  ip link set lo up
+  ! curl -fsS -o /dev/null --max-time 10 https://pypi.org/simple/ 2>/dev/null || { echo "CI: PyPI is reachable offline" >&2; exit 1; }
+  serve registry-offline "http://127.0.0.1:$port/v2/" ./bazelw --exec docker-registry serve "$ci/registry.yml"
+  serve mirror "http://127.0.0.1:$port2/pypi/simple/" python3 -m http.server --bind 127.0.0.1 --directory "$ci/mirror" "$port2"
+  local fresh=(env BAZELW_CACHE="$home/fresh" BAZELW_ROOT_IMAGE="$image" BAZELW_MIRROR="http://127.0.0.1:$port2")
+  as_user "${fresh[@]}" ./bazelw build //:image --curses=no
+  same "in a root from BAZELW_ROOT_IMAGE, inputs from BAZELW_MIRROR" "$(digest "$home/kit/bazel-bin/image/image")"
+  as_user "${fresh[@]}" ./bazelw fetch //... --curses=no
+  as_user "${fresh[@]}" ./bazelw shutdown
+}
+port2=$((port + 1))
+export -f offline serve same as_user digest
+export home ci user port port2 image want
+unshare --net bash -euo pipefail -c offline
+

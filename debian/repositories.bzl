@@ -108,6 +108,9 @@ PYTHON_CACHE_TAG = "cpython-{tag}"
 """
 
 def _deb_urls(rctx, lock, package):
+    mirror = rctx.os.environ.get("BAZELW_MIRROR", "").rstrip("/")
+    if mirror:  # the layout buildroot/mirror.py writes
+        return ["%s/debian/%s/%s" % (mirror, package["archive"], package["path"])]
     bases = [
         rctx.os.environ.get("DEBIAN_SECURITY_MIRROR" if package["archive"] == "security" else "DEBIAN_MIRROR", ""),
         lock.get("snapshots", {}).get(package["archive"], ""),
@@ -245,9 +248,10 @@ gcc for it). For the architecture Bazel runs on, that Python is
 `root/usr/bin/pythonX.Y-hermetic`, Debian's interpreter on Debian's own loader and
 libraries, and `python.bzl` gives its version (the lock's "python") as PYTHON_VERSION
 and PYTHON_CACHE_TAG; for another, it is `build_python`'s interpreter cross-building.
-Packages come from $DEBIAN_MIRROR or $DEBIAN_SECURITY_MIRROR (set by ./bazelw from
-the host's apt sources), then from the lock's optional `snapshots` base URL for
-that archive (an archive that still holds superseded versions).""",
+Packages come from $BAZELW_MIRROR alone if it is set (a mirror `./bazelw --mirror`
+made); else from $DEBIAN_MIRROR or $DEBIAN_SECURITY_MIRROR (set by ./bazelw from the
+host's apt sources), then from the lock's optional `snapshots` base URL for that archive
+(an archive that still holds superseded versions).""",
     attrs = {
         "lock": attr.label(mandatory = True, allow_single_file = [".json"], doc = "The lock file."),
         "architecture": attr.string(default = "amd64", values = ARCHITECTURES.keys(), doc = "Which of the lock's architectures (Debian's name)."),
@@ -255,5 +259,5 @@ that archive (an archive that still holds superseded versions).""",
         "user_lock": attr.label(allow_single_file = [".json"], doc = "The user's lock of what their requirements add (requirements_debian_lock.json), merged into `lock`."),
         "_build_hint": attr.label(default = "//python/wheels:build_hint.py", allow_single_file = True),
     },
-    environ = ["DEBIAN_MIRROR", "DEBIAN_SECURITY_MIRROR"],
+    environ = ["BAZELW_MIRROR", "DEBIAN_MIRROR", "DEBIAN_SECURITY_MIRROR"],
 )
