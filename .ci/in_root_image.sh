@@ -6,16 +6,14 @@
 # directory: keep it between jobs) is the container's /var/cache/bazelw, where Bazel keeps
 # its repository and action caches; the host's CA bundle replaces the image's (for
 # networks that intercept TLS); the host's network. Nothing else: no added capability.
-# --podman-inside adds what podman needs in the container for the container tests:
-# SYS_ADMIN in the container's user namespace, no seccomp filter, an unmasked /proc, no
-# SELinux label, and the host's /sys/fs/cgroup (on cgroup v1 hosts).
+# --podman-inside makes the container privileged, as the container tests need (podman,
+# network namespaces and bubblewrap inside it), and as the CI recipes' jobs are.
 # Run it where podman is: a host with podman, or the build root (./bazelw --exec).
 set -euo pipefail
 case "${1:-}" in -h | --help) sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" && exit 0 ;; esac
 flags=()
 if [ "${1:-}" = --podman-inside ]; then
-  flags=(--cap-add=SYS_ADMIN --security-opt=seccomp=unconfined --security-opt=unmask=ALL
-    --security-opt=label=disable --volume=/sys/fs/cgroup:/sys/fs/cgroup)
+  flags=(--privileged)
   shift
 fi
 [ $# -ge 3 ] || { echo "usage: ${0##*/} [--podman-inside] IMAGE CACHE COMMAND [ARGS...] (see --help)" >&2; exit 2; }

@@ -13,7 +13,11 @@
 #      namespace of loopback alone (no Debian archive, no PyPI), with that mirror and the
 #      registry served there, BAZELW_ROOT_IMAGE=REGISTRY/NAME@DIGEST makes a fresh build
 #      root from the image and BAZELW_MIRROR feeds a fresh cache: `./bazelw build //:image`
-#      gives the same digest, and `./bazelw fetch //...` finds every other input too.
+#      gives the same digest, and `./bazelw fetch //...` finds every other input too;
+#   5. as root, the CI recipes (.ci/recipes) run the way their runners run them, in a
+#      rootful podman container of that image (.ci/recipes/run_locally.py): build, test
+#      //..., and push to the registry the same image index as here; each job's kept cache
+#      then holds every locked .deb.
 # Removes the user, its processes and its files after.
 set -euo pipefail
 case "${1:-}" in -h | --help) sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" && exit 0 ;; esac
@@ -103,3 +107,22 @@ export -f offline serve same as_user digest
 export home ci user port port2 image want
 unshare --net bash -euo pipefail -c offline
 
+echo "-- 5. the CI recipes, run as their runners would in a container of $image"
+recipes=$PWD/.cache/recipes # in the checkout (kept out of //... by .bazelignore): the root sees it
+rm -rf "$recipes"
+want_index=$(digest bazel-bin/image/image_index)
+recipe() { # recipe FILE ARGS...: runs it, and checks what it pushed
+  ./bazelw --exec "$PWD/.ci/recipes/run_locally.py" "$PWD/.ci/recipes/$1" --cache "$recipes/${1%.yml}" \
+    --var BAZELW_ROOT_IMAGE="$image" "${@:2}" 2>&1 | tee "$recipes.log"
+  pushed=$(sed -n "s|^127.0.0.1:$port/[a-z-]*@||p" "$recipes.log" | tail -1)
+  echo "$1 pushed the image index $pushed"
+  [ "$pushed" = "$want_index" ] || { echo "CI: $1 pushed ${pushed:-nothing}, not $want_index" >&2; exit 1; }
+  local kept=("$recipes/${1%.yml}"/*/content_addressable/sha256) sha256 missing=0
+  for sha256 in $(sed -n 's/.*"sha256": "\([0-9a-f]\{64\}\)".*/\1/p' debian/packages.lock.json requirements_debian_lock.json); do
+    [ -e "${kept[0]}/$sha256/file" ] || missing=$((missing + 1))
+  done
+  echo "$1: $missing locked .debs missing from its kept cache"
+  [ "$missing" = 0 ] || { echo "CI: $1's cache lacks $missing locked .debs" >&2; exit 1; }
+}
+recipe github-actions.yml --env IMAGE_REPOSITORY="127.0.0.1:$port/github"
+recipe gitlab-ci.yml --privileged --env CI_REGISTRY="127.0.0.1:$port" --env CI_REGISTRY_IMAGE="127.0.0.1:$port/gitlab"
