@@ -109,12 +109,12 @@ unshare --net bash -euo pipefail -c offline
 
 echo "-- 5. the CI recipes, run as their runners would in a container of $image"
 recipes=$PWD/.cache/recipes # in the checkout (kept out of //... by .bazelignore): the root sees it
-rm -rf "$recipes"
+rm -rf "$recipes" && mkdir -p "$recipes"
 want_index=$(digest bazel-bin/image/image_index)
 recipe() { # recipe FILE ARGS...: runs it, and checks what it pushed
   ./bazelw --exec "$PWD/.ci/recipes/run_locally.py" "$PWD/.ci/recipes/$1" --cache "$recipes/${1%.yml}" \
-    --var BAZELW_ROOT_IMAGE="$image" "${@:2}" 2>&1 | tee "$recipes.log"
-  pushed=$(sed -n "s|^127.0.0.1:$port/[a-z-]*@||p" "$recipes.log" | tail -1)
+    --var BAZELW_ROOT_IMAGE="$image" "${@:2}" 2>&1 | tee "$recipes/$1.log"
+  pushed=$(sed -n "s|^127.0.0.1:$port/[a-z-]*@||p" "$recipes/$1.log" | tail -1)
   echo "$1 pushed the image index $pushed"
   [ "$pushed" = "$want_index" ] || { echo "CI: $1 pushed ${pushed:-nothing}, not $want_index" >&2; exit 1; }
   local kept=("$recipes/${1%.yml}"/*/content_addressable/sha256) sha256 missing=0
