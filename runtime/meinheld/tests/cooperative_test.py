@@ -41,19 +41,32 @@ class CooperativeTest(ServerTestCase):
         status, headers, body = r.response()
         self.assertEqual((status, len(body)), (200, 32 << 20))
 
-    def test_generator_response_to_slow_reader(self):
-        """Each item of a generator response stays alive until written."""
+    def assert_whole_to_slow_reader(self, path, count, size, during=False):
+        """PATH's response of COUNT items of SIZE bytes (A, B, C, ...) is whole when
+        read by a reader that let it block first; with DURING, another request is
+        answered while it is blocked."""
         s = self.server.connect(rcvbuf=4096, timeout=20)
         self.addCleanup(s.close)
-        s.sendall(b"GET /stream?4 HTTP/1.1\r\nHost: a\r\n\r\n")
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: a\r\n\r\n" % path.encode())
         wait_until(lambda: tx_queue(self.server.port, s) > 0, 10, message="the response to block")
-        self.assertEqual(self.server.get("/seq?during")[2], b"during")
+        if during:
+            self.assertEqual(self.server.get("/seq?during")[2], b"during")
         status, _, body = Reader(s).response()
         self.assertEqual(status, 200)
-        expected = b"".join(bytes([65 + i % 26]) * (1 << 22) for i in range(4))
+        expected = b"".join(bytes([65 + i % 26]) * size for i in range(count))
         self.assertEqual(len(body), len(expected))
         self.assertTrue(body == expected, "response body corrupted")
         self.assertEqual(self.server.get("/seq?after")[2], b"after")
+
+    def test_generator_response_to_slow_reader(self):
+        """Each item of a generator response stays alive until written."""
+        self.assert_whole_to_slow_reader("/stream?4", 4, 1 << 22, during=True)
+
+    def test_computed_items_to_slow_reader(self):
+        """A generator that computes each item while its reader takes the last: one
+        thread at a time goes on with it, even when the loop passes to another
+        thread meanwhile (_threads)."""
+        self.assert_whole_to_slow_reader("/computed?12", 12, 1 << 20)
 
     def test_keepalive_after_blocked_response(self):
         """The connection that waited for its reader is read again afterwards, and

@@ -20,6 +20,7 @@ Routes: /            hello world
         /remote      REMOTE_ADDR REMOTE_PORT
         /dated       sets its own Server and Date headers
         /stream?N    N items of 4 MiB from a generator
+        /computed?N  N items of 1 MiB from a generator that computes each for 30 ms
         /latin1      a Latin-1 status and header value
         /inject      a header value with CR LF (must give 500)
         /nap         server.sleep(1) (cooperative), then answers
@@ -68,6 +69,10 @@ def app(environ, start_response):
         n = int(query or "1")
         start_response("200 OK", [("Content-Length", str(n << 22))])
         return (bytes([65 + i % 26]) * (1 << 22) for i in range(n))
+    elif path == "/computed":
+        n = int(query or "1")
+        start_response("200 OK", [("Content-Length", str(n << 20))])
+        return computed(n)
     elif path == "/latin1":
         start_response("200 \u00c7a va", [("X-Latin", "caf\u00e9"), ("Content-Length", "2")])
         return [b"ok"]
@@ -89,6 +94,16 @@ def app(environ, start_response):
         return [b""]
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+def computed(n):
+    """N items of 1 MiB, each after 30 ms of Python on the CPU (holding the GIL but
+    for the interpreter's switch interval): the loop passes to another thread meanwhile."""
+    for i in range(n):
+        end = time.monotonic() + 0.03
+        while time.monotonic() < end:
+            pass
+        yield bytes([65 + i % 26]) * (1 << 20)
 
 
 INFO_PREFIX = "meinheld-info: "
