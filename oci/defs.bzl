@@ -1,9 +1,12 @@
 """Public API of the oci/ module: rules_oci 2.x names and attribute meanings.
 
-Load with `load("//oci:defs.bzl", "oci_image", "oci_image_index", "oci_load", "oci_push")`. See README.md
-for what matches upstream rules_oci and what differs.
+Load with `load("//oci:defs.bzl", "oci_image", "oci_image_index", "oci_load", "oci_push")`
+(and `cosign_sign`, `cosign_attest`). See README.md for what matches upstream rules_oci
+and what differs.
 """
 
+load("//oci/private:cosign_attest.bzl", _cosign_attest_rule = "cosign_attest_rule")
+load("//oci/private:cosign_sign.bzl", _cosign_sign_rule = "cosign_sign_rule")
 load("//oci/private:image.bzl", _oci_image_rule = "oci_image_rule")
 load("//oci/private:image_index.bzl", _oci_image_index_rule = "oci_image_index_rule")
 load("//oci/private:lines_file.bzl", "lines_file")
@@ -14,6 +17,8 @@ oci_image_rule = _oci_image_rule
 oci_image_index = _oci_image_index_rule
 oci_load_rule = _oci_load_rule
 oci_push_rule = _oci_push_rule
+cosign_sign = _cosign_sign_rule
+cosign_attest = _cosign_attest_rule
 
 def _as_file(name, attribute, value, kwargs):
     """Returns VALUE as a label of a file: a dict or list becomes a generated lines file."""
@@ -58,7 +63,8 @@ def oci_push(name, remote_tags = None, **kwargs):
     Args:
       name: name of the push target (`bazel run` it).
       remote_tags: list of tags, or a label of a file of tags one per line.
-      **kwargs: the other attributes of oci_push_rule (image, repository, repository_file).
+      **kwargs: the other attributes of oci_push_rule (image, repository, repository_file,
+        signers).
     """
     _oci_push_rule(name = name, remote_tags = _as_file(name, "remote_tags", remote_tags, kwargs), **kwargs)
 

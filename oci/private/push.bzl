@@ -16,6 +16,9 @@ Flags, after `bazel run //pkg:push --`:
 * `--digest-file PATH`: also write `REPOSITORY@sha256:DIGEST` to PATH (relative to the
   directory `bazel run` was called from). Default: not written.
 * `--cert-dir DIR`: verify the registry's TLS certificate with the `*.crt` CA files in DIR.
+* `--sign-key KEY` (default: `$COSIGN_KEY`): after the push by digest and before the
+  tags, run each of `signers` with `--repository REPOSITORY --key KEY`. KEY is a file
+  (relative to where `bazel run` was called), `env://VAR` or a KMS URI.
 
 Credentials: `$REGISTRY_AUTH_FILE`, else `~/.docker/config.json` when it exists (as
 written by `podman login` / `docker login`). TLS is always verified except for a registry
@@ -39,9 +42,18 @@ def _oci_push_impl(ctx):
     if ctx.file.remote_tags:
         words += ["--tags-file", runfile_word(ctx, ctx.file.remote_tags)]
         files.append(ctx.file.remote_tags)
+    runfiles = [ctx.attr._push_image[DefaultInfo].default_runfiles]
+    if ctx.attr.signers:
+        words += ["--runfiles", "\"$R\""]
+    for signer in ctx.attr.signers:
+        executable = signer[DefaultInfo].files_to_run.executable
+        if not executable:
+            fail("%s: signer %s is not executable" % (ctx.label, signer.label))
+        words += ["--signer", runfile_word(ctx, executable)]
+        files.append(executable)
+        runfiles.append(signer[DefaultInfo].default_runfiles)
     launcher = write_launcher(ctx, ctx.executable._push_image, words)
-    runfiles = ctx.runfiles(files = files).merge(ctx.attr._push_image[DefaultInfo].default_runfiles)
-    return [DefaultInfo(executable = launcher, runfiles = runfiles)]
+    return [DefaultInfo(executable = launcher, runfiles = ctx.runfiles(files = files).merge_all(runfiles))]
 
 oci_push_rule = rule(
     implementation = _oci_push_impl,
@@ -65,6 +77,13 @@ oci_push_rule = rule(
             allow_single_file = True,
             doc = "A file of tags to apply after the push, one per line (the macro also takes " +
                   "a list). None: the image is pushed by digest only.",
+        ),
+        "signers": attr.label_list(
+            cfg = "target",
+            doc = "Executables run in order by `--sign-key KEY` (or `$COSIGN_KEY`) after the " +
+                  "push by digest and before the tags, each with `--repository REPOSITORY " +
+                  "--key KEY`: `cosign_sign` and `cosign_attest` targets. Not in upstream " +
+                  "rules_oci, where signing is a separate `bazel run`.",
         ),
         "_push_image": attr.label(
             default = Label("//oci/private:push_image"),

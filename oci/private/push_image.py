@@ -1,16 +1,17 @@
 """Pushes an OCI image layout to a registry with skopeo, then prints REPOSITORY@DIGEST.
 
 The layout holds one image (oci_image) or one image index (oci_image_index: its images
-go up first, and DIGEST is the index's). It goes up by digest first, then each tag is applied; any failure stops with one
-line on stderr and exit status 1. Credentials come from $REGISTRY_AUTH_FILE, else
-~/.docker/config.json when present. TLS is verified, except for a registry on a loopback
-address (127.0.0.0/8, ::1, localhost) given without --cert-dir.
+go up first, and DIGEST is the index's). It goes up by digest first; with --sign-key (or
+$COSIGN_KEY) the rule's signers (cosign_sign, cosign_attest) run next; then each tag is
+applied. Any failure stops with one line on stderr and exit status 1. Credentials come
+from $REGISTRY_AUTH_FILE, else ~/.docker/config.json when present. TLS is verified,
+except for a registry on a loopback address (127.0.0.0/8, ::1, localhost) given without
+--cert-dir.
 """
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import re
 import socket
@@ -20,15 +21,17 @@ import tempfile
 from pathlib import Path
 
 import layout
+from registry import RegistryError, auth_file, check_repository, is_loopback, read_lines, registry_address, user_path
 
 SKOPEO = "skopeo"
 CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = "10m"
-DOCKER_HUB = ("docker.io", "index.docker.io")
 FATAL_MESSAGE = re.compile(r'level=fatal msg="(.*)"\s*$')
+SIGN_KEY_ENV = "COSIGN_KEY"
+SIGN_TIMEOUT = 600
 
 
-class PushError(Exception):
+class PushError(RegistryError):
     """A push failed; the message is the one line to show."""
 
 
@@ -42,44 +45,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("-t", "--tag", action="append", default=[], help="a further tag to apply (repeatable)")
     parser.add_argument("--digest-file", type=Path, help="also write REPOSITORY@DIGEST to this file")
     parser.add_argument("--cert-dir", type=Path, help="directory of *.crt CA certificates to verify the registry with")
+    parser.add_argument("--sign-key", default=os.environ.get(SIGN_KEY_ENV) or None, metavar="KEY",
+                        help=f"run the rule's signers with this cosign key (a file, env://VAR or a KMS URI) "
+                             f"before the tags are applied (default: ${SIGN_KEY_ENV})")
+    parser.add_argument("--signer", action="append", default=[], type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--runfiles", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
-
-
-def read_lines(path: Path) -> list[str]:
-    """Returns the non-blank, stripped lines of PATH."""
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def user_path(path: Path) -> Path:
-    """Resolves PATH against the directory `bazel run` was called from (else the current one)."""
-    return Path(os.environ.get("BUILD_WORKING_DIRECTORY", ".")) / path
-
-
-def registry_address(repository: str) -> tuple[str, int | None]:
-    """Returns (host, port or None) of the registry named by REPOSITORY."""
-    first, slash, _ = repository.partition("/")
-    if not slash or not ("." in first or ":" in first or first == "localhost"):
-        return "registry-1.docker.io", 443
-    if first in DOCKER_HUB:
-        return "registry-1.docker.io", 443
-    if first.startswith("["):
-        host, _, rest = first[1:].partition("]")
-        port = rest.removeprefix(":")
-    else:
-        host, _, port = first.rpartition(":") if first.count(":") == 1 else (first, "", "")
-    if port and not port.isdigit():
-        raise PushError(f"invalid registry port in {repository!r}")
-    return host, int(port) if port else None
-
-
-def is_loopback(host: str) -> bool:
-    """Tells whether HOST names a loopback address."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_reachable(host: str, port: int) -> None:
@@ -89,15 +60,6 @@ def check_reachable(host: str, port: int) -> None:
     except OSError as error:
         reason = error.strerror or str(error) or type(error).__name__
         raise PushError(f"cannot reach registry {host}:{port}: {reason}") from None
-
-
-def auth_file() -> str | None:
-    """Returns the credentials file to use: $REGISTRY_AUTH_FILE, else ~/.docker/config.json if present."""
-    configured = os.environ.get("REGISTRY_AUTH_FILE")
-    if configured:
-        return configured
-    docker = Path.home() / ".docker" / "config.json"
-    return str(docker) if docker.is_file() else None
 
 
 def skopeo_error(stderr: str) -> str:
@@ -124,16 +86,42 @@ def skopeo_copy(flags: list[str], source: str, destination: str) -> None:
         raise PushError(f"pushing {destination.removeprefix('docker://')} failed: {skopeo_error(result.stderr)}")
 
 
+def key_reference(key: str) -> str:
+    """Returns the cosign key reference for KEY: URIs (env://, k8s://, a KMS) as they are,
+    a file resolved where `bazel run` was called and checked to exist."""
+    if "://" in key or key.startswith("pkcs11:"):
+        return key
+    path = user_path(Path(key)).absolute()
+    if not path.is_file():
+        raise PushError(f"no signing key at {path} (./bazelw sees only the checkout: keep the key there, "
+                        f"git-ignored, or pass env://VAR)")
+    return str(path)
+
+
+def sign(args: argparse.Namespace, repository: str) -> None:
+    """Runs each signer executable for REPOSITORY with the key; the first failure stops."""
+    if not args.signer:
+        raise PushError(f"a signing key was given (--sign-key or ${SIGN_KEY_ENV}), but this push has no signers")
+    key = key_reference(args.sign_key)
+    env = {**os.environ, "RUNFILES_DIR": str(args.runfiles)}
+    if args.cert_dir:
+        env["SSL_CERT_DIR"] = f"{user_path(args.cert_dir)}:/etc/ssl/certs"
+    for signer in args.signer:
+        result = subprocess.run([str(signer), "--repository", repository, "--key", key], env=env,
+                                stdout=sys.stderr, timeout=SIGN_TIMEOUT, check=False)
+        if result.returncode != 0:
+            raise PushError(f"{signer.name} failed (exit {result.returncode}); the tags were not applied")
+
+
 def push(args: argparse.Namespace) -> str:
-    """Pushes the image as ARGS say and returns REPOSITORY@DIGEST."""
+    """Pushes the image as ARGS say, signs it if asked, tags it; returns REPOSITORY@DIGEST."""
     repository = args.repository
     if not repository and args.repository_file:
         repository = next(iter(read_lines(args.repository_file)), None)
-    if not repository:
-        raise PushError("no repository: set `repository` on the rule or pass --repository")
-    if "@" in repository or ":" in repository.rpartition("/")[2]:
-        raise PushError(f"repository {repository!r} must not carry a tag or digest; use --tag")
+    repository = check_repository(repository)
     tags = (read_lines(args.tags_file) if args.tags_file else []) + args.tag
+    if args.sign_key:
+        key_reference(args.sign_key)  # a missing key fails before anything is pushed
     top = layout.top_descriptor(args.image)
     digest = top["digest"]
     host, port = registry_address(repository)
@@ -156,6 +144,8 @@ def push(args: argparse.Namespace) -> str:
         pushed = digest_file.read_text(encoding="utf-8").strip()
     if pushed != digest:
         raise PushError(f"the registry stored digest {pushed}, expected {digest}")
+    if args.sign_key:
+        sign(args, repository)  # before the tags: a tag never names an unsigned image
     for tag in tags:
         skopeo_copy(flags, source, f"docker://{repository}:{tag}")
     return f"{repository}@{digest}"
@@ -168,7 +158,7 @@ def main(argv: list[str]) -> int:
         reference = push(args)
         if args.digest_file:
             user_path(args.digest_file).write_text(reference + "\n", encoding="utf-8")
-    except (PushError, OSError, layout.LayoutError) as error:
+    except (RegistryError, OSError, layout.LayoutError, subprocess.TimeoutExpired) as error:
         print(f"oci_push: {error}", file=sys.stderr)
         return 1
     print(reference)
