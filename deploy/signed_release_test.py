@@ -93,6 +93,8 @@ class SignedReleaseTest(unittest.TestCase):
         self.assertEqual(inspected["Digest"], self.index)  # signatures are beside it, never in it
         self.assertIn(f"release: {self.repository}:{tag} is {self.repository}@{self.index} (signed)",
                       self.result.stderr)
+        self.assertIn(f"cosign_sign: signed {self.repository}@{self.index} and each image it lists",
+                      self.result.stderr)
 
     def test_index_and_each_image_are_signed_by_the_key_only(self) -> None:
         for digest in (self.index, self.amd64, self.arm64):

@@ -97,13 +97,13 @@ def one_line(stderr: str) -> str:
 
 
 def run(args: argparse.Namespace, rest: list[str]) -> str:
-    """Runs cosign for ARGS; returns REPOSITORY@DIGEST."""
+    """Runs cosign for ARGS; returns what it did, in a few words."""
     repository = check_repository(args.repository)
     host, _ = registry_address(repository)
     top = layout.top_descriptor(args.image)
     reference = f"{repository}@{top['digest']}"
-    command = [COSIGN, args.command, *cosign_flags(args, rest, host, top.get("mediaType") == layout.INDEX_MEDIA_TYPE),
-               reference]
+    index = top.get("mediaType") == layout.INDEX_MEDIA_TYPE
+    command = [COSIGN, args.command, *cosign_flags(args, rest, host, index), reference]
     with tempfile.TemporaryDirectory() as scratch:
         env = dict(os.environ)
         credentials = auth_file()
@@ -118,7 +118,9 @@ def run(args: argparse.Namespace, rest: list[str]) -> str:
     if result.returncode != 0:
         what = "signing" if args.command == "sign" else f"attesting {args.type} for"
         raise CosignError(f"{what} {reference} failed: {one_line(result.stderr)}")
-    return reference
+    if args.command == "attest":
+        return f"attached a signed {args.type} attestation to {reference}"
+    return f"signed {reference}" + (" and each image it lists" if index else "")
 
 
 def main(argv: list[str]) -> int:
@@ -126,12 +128,11 @@ def main(argv: list[str]) -> int:
     args, rest = parse_args(argv)
     name = "cosign_sign" if args.command == "sign" else "cosign_attest"
     try:
-        reference = run(args, rest)
+        done = run(args, rest)
     except (RegistryError, OSError, layout.LayoutError, subprocess.TimeoutExpired) as error:
         print(f"{name}: {error}", file=sys.stderr)
         return 1
-    print(f"{name}: signed {reference}" if args.command == "sign" else
-          f"{name}: attached a signed {args.type} attestation to {reference}")
+    print(f"{name}: {done}")
     return 0
 
 
