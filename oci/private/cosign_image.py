@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 import layout
-from registry import RegistryError, auth_file, check_repository, is_loopback, registry_address, user_path
+from registry import RegistryError, auth_file, check_repository, is_loopback, key_reference, registry_address
 
 COSIGN = "cosign"
 TIMEOUT = 300
@@ -69,8 +69,7 @@ def cosign_flags(args: argparse.Namespace, rest: list[str], host: str, index: bo
     """The flags of the cosign command ARGS ask for (REST: the user's own, last)."""
     flags = ["--yes"]
     if args.key:
-        key = args.key if "://" in args.key or args.key.startswith("pkcs11:") else str(user_path(Path(args.key)))
-        flags += ["--key", key]
+        flags += ["--key", key_reference(args.key)]
         if not given(rest, ONLINE_FLAGS):
             flags += OFFLINE_FLAGS
     if is_loopback(host):

@@ -21,7 +21,8 @@ import tempfile
 from pathlib import Path
 
 import layout
-from registry import RegistryError, auth_file, check_repository, is_loopback, read_lines, registry_address, user_path
+from registry import (RegistryError, auth_file, check_repository, is_loopback, key_reference, read_lines,
+                      registry_address, user_path)
 
 SKOPEO = "skopeo"
 CONNECT_TIMEOUT = 5.0
@@ -86,23 +87,10 @@ def skopeo_copy(flags: list[str], source: str, destination: str) -> None:
         raise PushError(f"pushing {destination.removeprefix('docker://')} failed: {skopeo_error(result.stderr)}")
 
 
-def key_reference(key: str) -> str:
-    """Returns the cosign key reference for KEY: URIs (env://, k8s://, a KMS) as they are,
-    a file resolved where `bazel run` was called and checked to exist."""
-    if "://" in key or key.startswith("pkcs11:"):
-        return key
-    path = user_path(Path(key)).absolute()
-    if not path.is_file():
-        raise PushError(f"no signing key at {path} (./bazelw sees only the checkout: keep the key there, "
-                        f"git-ignored, or pass env://VAR)")
-    return str(path)
-
-
-def sign(args: argparse.Namespace, repository: str) -> None:
-    """Runs each signer executable for REPOSITORY with the key; the first failure stops."""
+def sign(args: argparse.Namespace, repository: str, key: str) -> None:
+    """Runs each signer executable for REPOSITORY with KEY; the first failure stops."""
     if not args.signer:
         raise PushError(f"a signing key was given (--sign-key or ${SIGN_KEY_ENV}), but this push has no signers")
-    key = key_reference(args.sign_key)
     env = {**os.environ, "RUNFILES_DIR": str(args.runfiles)}
     if args.cert_dir:
         env["SSL_CERT_DIR"] = f"{user_path(args.cert_dir)}:/etc/ssl/certs"
@@ -120,8 +108,7 @@ def push(args: argparse.Namespace) -> str:
         repository = next(iter(read_lines(args.repository_file)), None)
     repository = check_repository(repository)
     tags = (read_lines(args.tags_file) if args.tags_file else []) + args.tag
-    if args.sign_key:
-        key_reference(args.sign_key)  # a missing key fails before anything is pushed
+    key = key_reference(args.sign_key) if args.sign_key else None  # a missing key fails before any push
     top = layout.top_descriptor(args.image)
     digest = top["digest"]
     host, port = registry_address(repository)
@@ -144,8 +131,8 @@ def push(args: argparse.Namespace) -> str:
         pushed = digest_file.read_text(encoding="utf-8").strip()
     if pushed != digest:
         raise PushError(f"the registry stored digest {pushed}, expected {digest}")
-    if args.sign_key:
-        sign(args, repository)  # before the tags: a tag never names an unsigned image
+    if key:
+        sign(args, repository, key)  # before the tags: a tag never names an unsigned image
     for tag in tags:
         skopeo_copy(flags, source, f"docker://{repository}:{tag}")
     return f"{repository}@{digest}"

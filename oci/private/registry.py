@@ -1,5 +1,6 @@
 """What the executable rules (oci_push, cosign_sign, cosign_attest) share about registries:
-where a repository's registry is, whether it is on loopback, where credentials are."""
+where a repository's registry is, whether it is on loopback, where credentials are, and
+where the signing key is."""
 
 from __future__ import annotations
 
@@ -22,6 +23,18 @@ def read_lines(path: Path) -> list[str]:
 def user_path(path: Path) -> Path:
     """Resolves PATH against the directory `bazel run` was called from (else the current one)."""
     return Path(os.environ.get("BUILD_WORKING_DIRECTORY", ".")) / path
+
+
+def key_reference(key: str) -> str:
+    """Returns the cosign key reference for KEY: URIs (env://, k8s://, a KMS) as they are,
+    a file resolved where `bazel run` was called and checked to exist."""
+    if "://" in key or key.startswith("pkcs11:"):
+        return key
+    path = user_path(Path(key)).absolute()
+    if not path.is_file():
+        raise RegistryError(f"no signing key at {path} (./bazelw sees only the checkout: keep the key there, "
+                            f"git-ignored, or pass env://VAR)")
+    return str(path)
 
 
 def check_repository(repository: str | None) -> str:
