@@ -45,10 +45,14 @@ _PYTHON_HERMETIC = """\
 #!/bin/sh
 # Debian's python{python} on Debian's dynamic loader and shared libraries (libssl,
 # libsqlite3, libffi...), never the build root's: exactly the Python the image ships.
-# sys.executable is this script, so child interpreters run the same way.
+# sys.executable is this script, so child interpreters run the same way. It never writes
+# bytecode (-B) next to the standard library, which has none: every run compiles it from
+# source, so the process's state, and the bytes marshal writes (pyc.py), are the same on
+# every machine, and never depend on what earlier runs left.
 root=$(dirname "$(dirname "$(dirname "$(readlink -f "$0")")")")
 libs="$root/lib/{triplet}:$root/usr/lib/{triplet}"
-exec "$root/lib/{triplet}/{loader}" --library-path "$libs" --argv0 "$0" "$root/usr/bin/python{python}" "$@"
+exec "$root/lib/{triplet}/{loader}" --library-path "$libs" --argv0 "$0" "$root/usr/bin/python{python}" \\
+  -B "$@"
 """
 
 _PYTHON_BUILD = """\
