@@ -36,21 +36,12 @@ build() { # build N: builds //:image in fresh output base N with the cache, logs
   ./bazelw --output_base="$work/output-$1" build --color=no --curses=no --remote_cache="$cache" //:image \
     2>&1 | tee "$work/build-$1.log" >&2
 }
-summary() { # summary N: build N's "T processes: ..." line
-  sed -n 's/^INFO: \([0-9]* process.*\)\.$/\1/p' "$work/build-$1.log" | tail -1 | grep .
-}
-count() { # count KIND SUMMARY: the number of KIND processes in SUMMARY
-  local n
-  n=$(grep -o "[0-9]* $1" <<<"$2" | cut -d' ' -f1) || true
-  echo "${n:-0}"
-}
-executed() { # executed SUMMARY: processes that ran on this machine
-  echo $((${1%% *} - $(count internal "$1") - $(count 'remote cache hit' "$1")))
-}
+source .ci/summary.sh
+executed() { besides 'remote cache hit' "$1"; } # executed SUMMARY: processes that ran on this machine
 build 1
 build 2
-first=$(summary 1)
-second=$(summary 2)
+first=$(summary "$work/build-1.log")
+second=$(summary "$work/build-2.log")
 echo "first build:  $first"
 echo "second build: $second"
 hits=$(count 'remote cache hit' "$second")
