@@ -56,6 +56,7 @@ fi
 # comes with the bench scripts.
 mkdir "$work/src" && git -C "$ws" archive HEAD runtime app examples | tar -x -C "$work/src"
 step build --out "$results/build.json" --image-out "$work/image" --nopyc-out "$work/image-nopyc" "${bd[@]}"
+step remote_build --out "$results/remote_build.json"
 # The real workloads' images: HEAD's kit with bench/apps/tfb, and with HEAD's examples/postgres, as the user's app.
 step app_images "$bench/apps/tfb=$work/image-tfb" "$work/src/examples/postgres=$work/image-example" \
   --out "$results/app_images.json"
