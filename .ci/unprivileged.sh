@@ -27,7 +27,8 @@ cd "$(dirname "$0")/.."
 user=bazelw-ci
 home=/home/$user
 ci=$home/.cache/bazelw/bazel/ci # inside the cache: the build root sees it at the same path
-as_user() { su "$user" -c "cd ~/kit && $(printf '%q ' "$@")"; }
+# With the PATH Debian gives an ordinary user (no /usr/sbin), as a user's own shell has.
+as_user() { su "$user" -c "cd ~/kit && PATH=/usr/local/bin:/usr/bin:/bin $(printf '%q ' "$@")"; }
 cleanup() {
   local pid
   if [ -d "$home/kit" ]; then

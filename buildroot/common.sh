@@ -6,6 +6,9 @@
 
 die() { echo "bazelw: $*" >&2; exit 1; }
 
+# chroot and pivot_root are in /usr/sbin, which Debian leaves out of an ordinary user's PATH.
+PATH=$PATH:/usr/sbin:/sbin
+
 if [ "$(id -u)" = 0 ]; then
   userns=()
 else
