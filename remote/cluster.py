@@ -76,8 +76,10 @@ def log(message: str) -> None:
 
 
 def runner_args() -> List[str]:
-    """buildbox-worker's --runner-arg options: the build root's system folders, read-only."""
-    args = []
+    """buildbox-worker's --runner-arg options: the build root's system folders, read-only,
+    and inputs staged as hard links or copies from the worker's cache (FUSE staging needs
+    fusermount3's setuid bit, which means nothing in ./bazelw's user namespace)."""
+    args = ["--runner-arg=--staging-mode=copy-or-link"]
     for name in SYSTEM_DIRS:
         path = Path("/", name)
         if path.exists():  # a merged-/usr link (/bin -> usr/bin) is bound as the folder it names
