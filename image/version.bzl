@@ -43,7 +43,7 @@ that is not semantic versioning fails the build; see version.py for the tag rule
         "init_py": attr.label(mandatory = True, allow_single_file = [".py"], doc = "The `__init__.py` holding `__version__`."),
         "latest": attr.bool(default = False, doc = "Also tag the image `latest`."),
         "repository": attr.string(mandatory = True, doc = "The local image name of the repo tags."),
-        "stamp": attr.bool(default = False, doc = "Add the revision and source labels from the workspace status (set from --stamp by the macro in BUILD)."),
+        "stamp": attr.bool(default = False, doc = "Add the revision and source labels from the workspace status (image/BUILD.bazel sets it from `--stamp` with a `select` on its `:stamped` config_setting)."),
         "title": attr.string(mandatory = True, doc = "The org.opencontainers.image.title label."),
         "_tool": attr.label(default = "//image:version_tool", executable = True, cfg = "exec"),
     },

@@ -30,7 +30,7 @@ image_sbom = rule(
     doc = """SPDX 2.3 JSON of every locked .deb in `sets` and every wheel, with licences and sha256.
 
 Example: image_sbom(name = "sbom", lock = "@debian//:lock.json", debs = ["@debian//:image_debs"],
-requirements_lock = "//:requirements_lock.txt", wheels = ["//:wheels"]).""",
+requirements_lock = "//:requirements_lock.txt", wheels = ["//image:wheels"]).""",
     attrs = {
         "lock": attr.label(allow_single_file = [".json"], mandatory = True, doc = "The Debian lock."),
         "sets": attr.string_list(default = ["image"], doc = "Lock sets the image holds."),

@@ -1,11 +1,11 @@
 """A gunicorn worker that runs the kit's meinheld (runtime/meinheld) event loop.
 
-The kit's patches fixed in meinheld itself what this class used to work around:
-meinheld's own worker class monkey-patched gunicorn's Logger (a SIGKILLed worker took
-the server down), bodies over 512,000 bytes went to tmpfile() (a SIGSEGV on a
-read-only /tmp), control characters in header values reached the app, and SIGTERM
-ended the loop about a second later whatever GRACEFUL_TIMEOUT said. What this class
-adds to meinheld's own:
+Some faults of upstream meinheld are fixed in meinheld itself, by the kit's patches, so
+nothing here works around them: its worker class's patch of gunicorn's Logger (by which a
+SIGKILLed worker took the server down), bodies over 512,000 bytes in tmpfile() (a SIGSEGV
+on a read-only /tmp), control characters in header values reaching the app, and a
+SIGTERM that ended the loop about a second later whatever GRACEFUL_TIMEOUT said. What
+this class adds to meinheld's own:
 
 * the access log quotes the (percent-decoded) path again and escapes quotes and
   control characters in Referer and User-Agent, so a request cannot split or forge a
