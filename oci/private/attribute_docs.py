@@ -16,7 +16,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Callable, Dict, List, NamedTuple
+from typing import Callable, Dict, List, NamedTuple, Optional
 
 BEGIN = re.compile(r"^<!-- attributes of (\w+) \((private/\w+\.bzl)\) -->\n", re.M)
 END = "<!-- end of attributes -->"
@@ -53,11 +53,12 @@ class _Attr:
 
     def __getattr__(self, kind: str) -> Callable[..., Attribute]:
         if kind not in KINDS:
-            raise AttributeError("attr.%s is not in attribute_docs.py's KINDS" % kind)
+            raise ValueError("attr.%s is not in attribute_docs.py's KINDS" % kind)
         return lambda doc="", mandatory=False, **_: Attribute(KINDS[kind], doc, mandatory)
 
 
-def _rule(implementation: object = None, doc: str = "", attrs: Dict[str, Attribute] = None, **_: object) -> Rule:
+def _rule(implementation: object = None, doc: str = "", attrs: Optional[Dict[str, Attribute]] = None,
+          **_: object) -> Rule:
     return Rule(doc, {name: a for name, a in (attrs or {}).items() if not name.startswith("_")})
 
 
@@ -73,7 +74,10 @@ def run_bzl(bzl: Path) -> Dict[str, object]:
         scope.update({alias: loaded[name] for alias, name in aliases.items()})
 
     scope.update(load=load, rule=_rule, attr=_Attr(), Label=str)
-    exec(compile(bzl.read_text(), str(bzl), "exec"), scope)
+    try:
+        exec(compile(bzl.read_text(), str(bzl), "exec"), scope)
+    except (NameError, SyntaxError, TypeError) as error:  # Starlark this reader does not stand in for
+        raise ValueError("%s cannot be read here: %s" % (bzl, error)) from None
     return scope
 
 
