@@ -95,9 +95,8 @@ def section(rule: Rule) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generate(readme: Path) -> str:
-    """README's text with every marked table written from the rule the marker names."""
-    text = readme.read_text()
+def generate(readme: Path, text: str) -> str:
+    """TEXT, README's, with every marked section written from the rule the marker names."""
     out: List[str] = []
     position = 0
     for begin in BEGIN.finditer(text):
@@ -121,13 +120,14 @@ def main(argv: List[str]) -> int:
     # Under `bazel run`, a relative path is the caller's, not the runfiles'.
     readme = Path(os.environ.get("BUILD_WORKING_DIRECTORY", ".")) / args.readme
     try:
-        wanted = generate(readme)
+        text = readme.read_text()
+        wanted = generate(readme, text)
     except (OSError, ValueError) as error:
         print("attribute_docs: %s" % error, file=sys.stderr)
         return 1
     if args.write:
         readme.write_text(wanted)
-    elif wanted != readme.read_text():
+    elif wanted != text:
         print("attribute_docs: %s's attribute tables differ from the rules' docs; "
               "./bazelw run //oci/private:attribute_docs -- --write %s rewrites them"
               % (args.readme, args.readme), file=sys.stderr)
