@@ -2,8 +2,8 @@
 
 Usage: mirror.py --debian URL --security URL --pypi URL DIR   (./bazelw --mirror DIR)
 
-Reads the locks MODULE.bazel names (its `lock`, `user_lock`, `requirements_lock` and
-`source` attributes) and writes into DIR
+Reads the locks MODULE.bazel names (its `debian_lock`, `user_debian_lock`,
+`requirements_lock` and `meinheld_source` attributes) and writes into DIR
   debian/ARCHIVE/PATH           each locked .deb (ARCHIVE: the lock's `main` or `security`)
   pypi/simple/NAME/FILE         each wheel and source archive whose sha256 a lock holds
   pypi/simple/NAME/index.html   and pypi/simple/index.html: a PEP 503 simple index
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 WORKSPACE = Path(__file__).resolve().parent.parent
-LABEL = re.compile(r'\b(lock|user_lock|requirements_lock|source) = "//([^:"]*):([^"]+)"')
+LABEL = re.compile(r'\b(debian_lock|user_debian_lock|requirements_lock|meinheld_source) = "//([^:"]*):([^"]+)"')
 # A lock's entry: NAME[EXTRAS]==VERSION [; MARKER] \ and its --hash lines.
 ENTRY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)[^\\\n]*((?:\\\n\s+--hash=sha256:[0-9a-f]{64}[ \t]*)+)", re.M)
 REQUIREMENT = re.compile(r"^[A-Za-z0-9]", re.M)
@@ -82,7 +82,7 @@ def python_entries(paths: Dict[str, List[Path]]) -> Iterator[Tuple[str, str, Set
             raise MirrorError("%s: every requirement must be NAME==VERSION with its --hash lines" % path)
         for name, version, hashes in entries:
             yield name, version, set(re.findall(r"[0-9a-f]{64}", hashes))
-    for path in paths.get("source", []):
+    for path in paths.get("meinheld_source", []):
         source = json.loads(path.read_text())
         yield source["name"], source["version"], {source["sha256"]}
 
@@ -187,7 +187,7 @@ def main(argv: List[str]) -> int:
         paths = locks((WORKSPACE / "MODULE.bazel").read_text())
         archives = {"main": args.debian, "security": args.security}
         files: Dict[str, File] = {}
-        for path in paths.get("lock", []) + paths.get("user_lock", []):
+        for path in paths.get("debian_lock", []) + paths.get("user_debian_lock", []):
             files.update((f.dest, f) for f in debian_files(json.loads(path.read_text()), archives))
         entries = sorted(set((n, v, frozenset(h)) for n, v, h in python_entries(paths)))
         for index, (name, version, hashes) in enumerate(entries):

@@ -1,17 +1,19 @@
-"""Resolves debian/packages.json, then the user's requirements_debian.txt, into their locks.
+"""Resolves debian/packages.json into debian/packages.lock.json; the user's requirements_debian.txt too.
 
 Reads the signed InRelease of every suite listed under "archives", verifies it with
 sqv against Debian's archive keyring, checks each Packages index against its
 sha256 there, picks the newest version of every package across the suites, follows
 Pre-Depends and Depends (never Recommends) except into the "skip" list, and writes
-the lock: for each of the "architectures" (resolved against its own indexes), one entry
-per package with name, version, architecture, archive, path, sha256 and the sets that
+the lock: for each architecture of debian/architectures.bzl (resolved against its own
+indexes), one entry per package with name, version, architecture, archive, path, sha256 and the sets that
 need it, sorted, so unchanged input gives the same bytes.
 
 The user's requirements_debian.txt ("image: PACKAGE" for a library the image needs,
-"build: PACKAGE" for headers or tools a requirement builds against) is then resolved
-against the base lock, whose versions stay as they are, into
-requirements_debian_lock.json: only what the base lock lacks.
+"build: PACKAGE" for headers or tools a requirement builds against) is resolved against
+the base lock, whose versions stay as they are, into requirements_debian_lock.json: only
+what the base lock lacks. lock_user_packages does so for ./bazelw run
+//:requirements.update, the one program that writes that file; run as //debian:lock,
+this says when the base lock it just wrote leaves that file stale.
 """
 
 import argparse
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
 import debversion
+from architectures import TABLE
 
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.pgp"
 CONFIG = "debian/packages.json"
@@ -223,12 +226,19 @@ def read_archives(config: dict, mirrors: Dict[str, str], keyring: str) -> Dict[s
     return archives
 
 
+def read_config(path: Path) -> dict:
+    """packages.json, with "architectures": every architecture of debian/architectures.bzl."""
+    config = json.loads(path.read_text())
+    config["architectures"] = list(TABLE)
+    return config
+
+
 def workspace_archives(workspace: Path, keyring: str = KEYRING) -> Tuple[dict, Dict[str, Archive]]:
     """The workspace's packages.json and its archives, from the mirrors ./bazelw sets."""
     mirrors = {"main": os.environ.get("DEBIAN_MIRROR", ""), "security": os.environ.get("DEBIAN_SECURITY_MIRROR", "")}
     if not all(mirrors.values()):
         raise ResolveError("no Debian mirror: run it through ./bazelw, which sets DEBIAN_MIRROR and DEBIAN_SECURITY_MIRROR")
-    config = json.loads((workspace / CONFIG).read_text())
+    config = read_config(workspace / CONFIG)
     return config, read_archives(config, {k: v.rstrip("/") for k, v in mirrors.items()}, keyring)
 
 
@@ -302,14 +312,14 @@ def main(argv: List[str]) -> int:
     try:
         if not args.mirror or not args.security_mirror:
             raise ResolveError("no mirror: pass --mirror and --security-mirror (./bazelw sets them)")
-        config = json.loads((workspace / args.config).read_text())
+        config = read_config(workspace / args.config)
         mirrors = {"main": args.mirror.rstrip("/"), "security": args.security_mirror.rstrip("/")}
         archives = read_archives(config, mirrors, args.keyring)
         document = lock_document(config, archives)
         (workspace / args.out).write_text(render(document))
         print("resolve: wrote %s packages to %s" % (count(document), args.out), file=sys.stderr)
-        if args.out == BASE_LOCK:
-            print("resolve: wrote %s packages to %s" % (lock_user_packages(workspace, config, archives), USER_LOCK),
+        if args.out == BASE_LOCK and not user_lock_is_current(workspace):
+            print("resolve: %s was resolved against the old lock: run ./bazelw run //:requirements.update" % USER_LOCK,
                   file=sys.stderr)
     except (ResolveError, OSError, KeyError, ValueError) as error:
         print("resolve: %s" % error, file=sys.stderr)

@@ -12,6 +12,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
+from testing.image_layout import Image, per_architecture
 from testing.podman import Store
 from testing.registry import Registry
 
@@ -53,7 +54,10 @@ class SignedReleaseTest(unittest.TestCase):
              "--output", str(cls.output), "--sign-key", str(cls.tmp / "release.key"),
              "--podman-policy", str(cls.policy), "--push", os.environ["PUSH"]],
             capture_output=True, text=True, timeout=STEP_TIMEOUT, env=cls.env, check=False)
-        cls.index, cls.amd64, cls.arm64 = top_digest("INDEX"), top_digest("IMAGE"), top_digest("IMAGE_ARM64")
+        cls.index = top_digest("INDEX")
+        layouts = per_architecture("IMAGES")
+        cls.images = {arch: Image(path).digest for arch, path in layouts.items()}
+        cls.native_layout = layouts[os.environ["BUILD_ARCHITECTURE"]]
 
     @classmethod
     def tearDownClass(cls) -> None:
@@ -97,7 +101,7 @@ class SignedReleaseTest(unittest.TestCase):
                       self.result.stderr)
 
     def test_index_and_each_image_are_signed_by_the_key_only(self) -> None:
-        for digest in (self.index, self.amd64, self.arm64):
+        for digest in (self.index, *self.images.values()):
             reference = f"{self.repository}@{digest}"
             # the signature itself, under the tag podman reads (cosign 3's verify also
             # accepts an attestation's bundle signed by the key)
@@ -108,16 +112,18 @@ class SignedReleaseTest(unittest.TestCase):
             self.assertNotEqual(wrong.returncode, 0, reference)
 
     def test_sboms_and_provenance_are_signed_attestations(self) -> None:
-        for digest, sbom in ((self.amd64, "SBOM"), (self.arm64, "SBOM_ARM64")):
+        sboms = per_architecture("SBOMS")
+        self.assertEqual(list(sboms), list(self.images))
+        for arch, digest in self.images.items():
             statement = self.statement(digest, "spdxjson")
             self.assertEqual(statement["subject"][0]["digest"]["sha256"], digest.removeprefix("sha256:"))
-            self.assertEqual(statement["predicate"], json.loads(Path(os.environ[sbom]).read_text()))
+            self.assertEqual(statement["predicate"], json.loads(Path(sboms[arch]).read_text()))
         provenance = json.loads(Path(os.environ["PROVENANCE"]).read_text())
-        for digest in (self.index, self.amd64, self.arm64):
+        for digest in (self.index, *self.images.values()):
             statement = self.statement(digest, "slsaprovenance1")
             self.assertEqual(statement["predicateType"], "https://slsa.dev/provenance/v1")
             self.assertEqual(statement["predicate"], provenance)
-        wrong = self.cosign("verify-attestation", "--type", "spdxjson", f"{self.repository}@{self.amd64}", key="other")
+        wrong = self.cosign("verify-attestation", "--type", "spdxjson", f"{self.repository}@{self.images[os.environ['BUILD_ARCHITECTURE']]}", key="other")
         self.assertNotEqual(wrong.returncode, 0)
 
     def test_an_unsigned_copy_does_not_verify(self) -> None:
@@ -154,12 +160,12 @@ class SignedReleaseTest(unittest.TestCase):
         self.assertEqual(result.stdout.strip(), version.read_version(INIT_PY))
         # The same image pushed again as Docker schema 2: another digest, no signature.
         self.run_checked(["/usr/bin/skopeo", "copy", "--format", "v2s2", "--dest-tls-verify=false",
-                          f"oci:{os.environ['IMAGE']}", f"docker://{self.repository}:altered"])
+                          f"oci:{self.native_layout}", f"docker://{self.repository}:altered"])
         refused = store.podman("pull", *flags, f"{self.repository}:altered", check=False)
         self.assertNotEqual(refused.returncode, 0)
         self.assertIn("A signature was required, but no signature exists", refused.stderr)
         elsewhere = f"127.0.0.1:{self.registry.port}/elsewhere:latest"
-        self.run_checked(["/usr/bin/skopeo", "copy", "--dest-tls-verify=false", f"oci:{os.environ['IMAGE']}",
+        self.run_checked(["/usr/bin/skopeo", "copy", "--dest-tls-verify=false", f"oci:{self.native_layout}",
                           f"docker://{elsewhere}"])
         other = store.podman("pull", *flags, elsewhere, check=False)
         self.assertNotEqual(other.returncode, 0)

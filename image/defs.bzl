@@ -4,13 +4,20 @@ workload_python_layers builds the two Python layers of an app (every locked requ
 the kit's meinheld and server launcher; the app). LAYERS maps each layer name of
 settings.json to the target giving it; workload_image builds an oci_image of such
 layers, in settings.json's order, with the settings' entry point, environment, port,
-user and working directory.
+user and working directory. workload_architecture gives one architecture of
+debian/architectures.bzl its image and everything made of it; per_architecture names
+those targets.
 """
 
+load("@debian//:build.bzl", "BUILD_ARCHITECTURE")
 load("@image_settings//:settings.bzl", "SETTINGS")
 load("@pypi//:requirements.bzl", "all_requirements")
+load("//debian:architectures.bzl", "ARCHITECTURES")
+load("//debian:defs.bzl", "abi_check_test")
+load("//debian:platform.bzl", "platform_transition_filegroup")
+load("//image/sbom:defs.bzl", "image_sbom")
 load("//oci:defs.bzl", "oci_image")
-load("//python/layers:defs.bzl", "py_image_layer")
+load("//python/layers:defs.bzl", "py_compile_layer", "py_image_layer")
 
 # The kit's server: the launcher, and its meinheld (not from PyPI: runtime/meinheld).
 SERVER = "//runtime:workload_server"
@@ -66,3 +73,90 @@ def workload_image(name, layers = LAYERS, **kwargs):
         workdir = SETTINGS["app_dir"],
         **kwargs
     )
+
+def per_architecture(name, arch):
+    """The name of ARCH's NAME: NAME itself on the machine Bazel runs on, else NAME_ARCH.
+
+    Either way, NAME_ARCH names it (an alias on the build's machine).
+
+    Args:
+      name: what it is (image, sbom, base_layer...).
+      arch: a key of debian/architectures.bzl's ARCHITECTURES.
+    """
+    return name if arch == BUILD_ARCHITECTURE else name + "_" + arch
+
+def workload_architecture(name, sbom_locks, visibility):
+    """One architecture's image (NAME_ARCH names each, see per_architecture).
+
+    image: the workload image, its layers those of LAYERS built for ARCH: the base of
+    ARCH's Debian packages with its bytecode (base_layer), the Python layers built for
+    //debian:linux_ARCH (third_party_layer, app_layer; wheels, its wheels);
+    image_abi_test: every ELF file of the image built for its CPU, finding its libraries
+    inside the image, needing no glibc newer than the image's; sbom: its SPDX bill of
+    materials (sbom.spdx.json, sbom_ARCH.spdx.json).
+
+    Args:
+      name: the architecture, a key of debian/architectures.bzl's ARCHITECTURES.
+      sbom_locks: the source locks the SBOM lists (e.g. the kit's meinheld's).
+      visibility: of the image, its layers and its SBOM.
+    """
+    arch = name
+    debian = "@debian//%s:" % arch
+    py_compile_layer(
+        name = per_architecture("base_layer", arch),
+        src = "//debian:base_layer_" + arch,
+        visibility = visibility,
+    )
+    if arch != BUILD_ARCHITECTURE:
+        for target in ("third_party_layer", "app_layer", "wheels"):
+            platform_transition_filegroup(
+                name = per_architecture(target, arch),
+                srcs = [":" + target],
+                target_platform = "//debian:linux_" + arch,
+                visibility = visibility,
+            )
+    layers = LAYERS | {layer: ":" + per_architecture(layer + "_layer", arch) for layer in ("app", "base", "third_party")}
+    workload_image(
+        name = per_architecture("image", arch),
+        architecture = arch,
+        labels = ":version_labels",
+        layers = layers,
+        visibility = visibility,
+    )
+    abi_check_test(
+        name = per_architecture("image", arch) + "_abi_test",
+        size = "small",
+        architecture = arch,
+        debs = [debian + "all_debs"],
+        layers = ordered_layers(layers),
+    )
+    image_sbom(
+        name = per_architecture("sbom", arch),
+        debs = [debian + "image_debs"],
+        lock = debian + "lock.json",
+        requirements_lock = "//:requirements_lock.txt",
+        source_locks = sbom_locks,
+        visibility = visibility,
+        wheels = [":" + per_architecture("wheels", arch)],
+    )
+    if arch == BUILD_ARCHITECTURE:
+        for target in ("base_layer", "third_party_layer", "app_layer", "wheels", "image", "sbom"):
+            native.alias(
+                name = target + "_" + arch,
+                actual = ":" + target,
+                visibility = visibility,
+            )
+
+def per_architecture_env(variable, target):
+    """What a test needs to read each architecture's TARGET: (data, env).
+
+    env sets VARIABLE to `ARCH=PATH ...` in debian/architectures.bzl's order
+    (testing/image_layout.py's per_architecture reads it), and BUILD_ARCHITECTURE.
+
+    Args:
+      variable: the environment variable.
+      target: the target's name in //image (image, sbom...): //image:TARGET_ARCH.
+    """
+    labels = {arch: "//image:%s_%s" % (target, arch) for arch in ARCHITECTURES}
+    paths = " ".join(["%s=$(rootpath %s)" % (arch, label) for arch, label in labels.items()])
+    return labels.values(), {"BUILD_ARCHITECTURE": BUILD_ARCHITECTURE, variable: paths}

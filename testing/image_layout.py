@@ -38,3 +38,14 @@ class Image:
 def image_under_test() -> Image:
     """Returns the image named by $IMAGE (//:image in these tests)."""
     return Image(os.environ["IMAGE"])
+
+
+def per_architecture(variable: str) -> dict[str, str]:
+    """Returns $VARIABLE's ARCH=PATH pairs (image/defs.bzl's per_architecture_env) as a dict,
+    in debian/architectures.bzl's order."""
+    return dict(pair.split("=", 1) for pair in os.environ[variable].split())
+
+
+def images_under_test() -> dict[str, Image]:
+    """Returns each architecture's image, by $IMAGES (//image:image_ARCH), in the table's order."""
+    return {arch: Image(path) for arch, path in per_architecture("IMAGES").items()}

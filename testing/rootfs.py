@@ -29,7 +29,7 @@ def unpack(layers: Iterable[Path | str], root: Path | str) -> None:
 
 def emulator(architecture: str) -> Optional[str]:
     """qemu's user-mode emulator for a Debian architecture, or None for this machine's own."""
-    cpu = elf.ARCHITECTURES[architecture].triplet.split("-")[0]
+    cpu = elf.ARCHITECTURES[architecture].name
     return None if cpu == platform.machine() else "/usr/bin/qemu-" + cpu
 
 

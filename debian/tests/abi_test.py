@@ -111,7 +111,7 @@ class AbiTest(unittest.TestCase):
     def test_another_architectures_object_fails(self) -> None:
         report = abi_check.check_image(abi_check.load([BASE]), ["/usr/bin"], arch=abi_check.ARCHITECTURES["arm64"])
         self.assertTrue(report.problems)
-        self.assertTrue(all(p.endswith("not an AArch64 ELF object (machine 62)") for p in report.problems), report.problems)
+        self.assertTrue(all(p.endswith("not an aarch64 ELF object (machine 62)") for p in report.problems), report.problems)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""A small ELF64 little-endian (x86-64, AArch64) reader: interpreter, needed libraries, symbol versions.
+"""A small ELF64 little-endian reader: interpreter, needed libraries, symbol versions.
 
 Reads what the dynamic loader reads: PT_INTERP, and from PT_DYNAMIC the DT_NEEDED,
 DT_SONAME, DT_RPATH/DT_RUNPATH strings, the version needs (DT_VERNEED: which library
@@ -11,12 +11,15 @@ import struct
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
+from architectures import TABLE
+
 MAGIC = b"\x7fELF"
 
 
 @dataclass(frozen=True)
 class Architecture:
-    """A Debian architecture: its ELF machine type and its multiarch library directory."""
+    """A Debian architecture: its ELF machine type, its CPU's name (uname -m) and its multiarch
+    library directory."""
 
     machine: int
     name: str
@@ -27,12 +30,8 @@ class Architecture:
         return ("/lib/" + self.triplet, "/usr/lib/" + self.triplet, "/lib", "/usr/lib", "/lib64", "/usr/lib64")
 
 
-# Debian's architecture names, as in debian/packages.json (//debian/tests:architectures_test
-# checks this table against debian/architectures.bzl).
-ARCHITECTURES = {
-    "amd64": Architecture(62, "x86-64", "x86_64-linux-gnu"),
-    "arm64": Architecture(183, "AArch64", "aarch64-linux-gnu"),
-}
+# Debian's architecture names (debian/architectures.bzl), as in debian/packages.json.
+ARCHITECTURES = {name: Architecture(a["elf_machine"], a["machine"], a["triplet"]) for name, a in TABLE.items()}
 PT_LOAD, PT_DYNAMIC, PT_INTERP = 1, 2, 3
 DT_NEEDED, DT_STRTAB, DT_STRSZ, DT_SONAME, DT_RPATH, DT_RUNPATH = 1, 5, 10, 14, 15, 29
 DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFC, 0x6FFFFFFD, 0x6FFFFFFE, 0x6FFFFFFF

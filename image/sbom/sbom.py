@@ -22,7 +22,7 @@ from email.parser import HeaderParser
 from typing import Dict, List, Optional, Tuple
 
 from debfile import Deb, DebError, parse_control, read_deb
-from lockcheck import canonical_name, parse_lock
+from lockcheck import canonical_name, environment_of, parse_lock
 
 CREATED = "1970-01-01T00:00:00Z"
 DEP5_FORMAT = "copyright-format/1.0"
@@ -232,7 +232,7 @@ def main(argv: List[str]) -> int:
             if not args.requirements:
                 raise SbomError("--wheel needs --requirements")
             with open(args.requirements) as handle:
-                locked, problems = parse_lock(handle.read(), args.requirements)
+                locked, problems = parse_lock(handle.read(), args.requirements, environment_of(lock))
             if problems:
                 raise SbomError("; ".join(problems))
             sources = []

@@ -1,6 +1,7 @@
-"""//image:image_index holds //:image (amd64) and its arm64 twin; bytecode does not depend
-on the CPU, so the layers whose files are the same (the accounts, the app) are the same
-blobs, and the two configs differ only in architecture and in the layers that differ.
+"""//image:image_index holds every architecture's image (debian/architectures.bzl's
+order); bytecode does not depend on the CPU, so the layers whose files are the same (the
+accounts, the app) are the same blobs, and the configs differ only in architecture and in
+the layers that differ.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import image_settings
 import layout
-from testing.image_layout import Image
+from testing.image_layout import images_under_test
 
-SAME = ("accounts", "app")  # layers with no ELF file: byte-identical on both
+SAME = ("accounts", "app")  # layers with no ELF file: byte-identical on every CPU
 
 
 class IndexTest(unittest.TestCase):
@@ -21,33 +22,41 @@ class IndexTest(unittest.TestCase):
     def setUpClass(cls) -> None:
         cls.index_layout = Path(os.environ["INDEX"])
         cls.index = layout.read_json_blob(cls.index_layout, layout.top_descriptor(cls.index_layout)["digest"])
-        cls.amd64, cls.arm64 = Image(os.environ["IMAGE"]), Image(os.environ["IMAGE_ARM64"])
+        cls.images = images_under_test()
+        cls.native = cls.images[os.environ["BUILD_ARCHITECTURE"]]
 
-    def test_two_manifests_by_platform(self) -> None:
+    def test_one_manifest_per_architecture(self) -> None:
+        self.assertGreater(len(self.images), 1)
         self.assertEqual(self.index["mediaType"], layout.INDEX_MEDIA_TYPE)
         self.assertEqual([(m["platform"], m["digest"]) for m in self.index["manifests"]],
-                         [({"os": "linux", "architecture": "amd64"}, self.amd64.digest),
-                          ({"os": "linux", "architecture": "arm64"}, self.arm64.digest)])
-        for image in (self.amd64, self.arm64):
+                         [({"os": "linux", "architecture": arch}, image.digest) for arch, image in self.images.items()])
+        for image in self.images.values():
             for blob in [image.manifest["config"], *image.manifest["layers"]]:
                 self.assertTrue(layout.blob_path(self.index_layout, blob["digest"]).is_file(), blob)
 
     def test_app_and_accounts_layers_are_shared(self) -> None:
         for name in image_settings.settings()["layers"]:
             index = image_settings.layer_index(name)
-            amd64, arm64 = (image.manifest["layers"][index]["digest"] for image in (self.amd64, self.arm64))
-            if name in SAME:
-                self.assertEqual(amd64, arm64, name)
-            else:
-                self.assertNotEqual(amd64, arm64, name)
+            native = self.native.manifest["layers"][index]["digest"]
+            for arch, image in self.images.items():
+                if image is self.native:
+                    continue
+                if name in SAME:
+                    self.assertEqual(image.manifest["layers"][index]["digest"], native, (arch, name))
+                else:
+                    self.assertNotEqual(image.manifest["layers"][index]["digest"], native, (arch, name))
 
     def test_configs_differ_only_in_architecture_and_layers(self) -> None:
-        amd64, arm64 = (dict(image.config) for image in (self.amd64, self.arm64))
-        self.assertEqual((amd64.pop("architecture"), arm64.pop("architecture")), ("amd64", "arm64"))
-        amd64_ids, arm64_ids = amd64.pop("rootfs")["diff_ids"], arm64.pop("rootfs")["diff_ids"]
-        self.assertEqual(len(amd64_ids), len(arm64_ids))
-        amd64.pop("history"), arm64.pop("history")
-        self.assertEqual(amd64, arm64)
+        def rest(arch: str) -> dict:
+            config = dict(self.images[arch].config)
+            self.assertEqual(config.pop("architecture"), arch)
+            config["rootfs"] = len(config["rootfs"]["diff_ids"])
+            config.pop("history")
+            return config
+
+        native = rest(os.environ["BUILD_ARCHITECTURE"])
+        for arch in self.images:
+            self.assertEqual(rest(arch), native, arch)
 
 
 if __name__ == "__main__":

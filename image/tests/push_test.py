@@ -1,5 +1,5 @@
 """./bazelw run //:push for real: the //:push executable uploads the image index (the
-amd64 //:image and its arm64 twin) to Debian's docker-registry on a free loopback port,
+every architecture's image) to Debian's docker-registry on a free loopback port,
 tagged with the app's version.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import layout
 import version
-from testing.image_layout import Image
+from testing.image_layout import images_under_test
 from testing.registry import Registry
 
 STEP_TIMEOUT = 120
@@ -52,11 +52,11 @@ class PushTest(unittest.TestCase):
         # The tag names the index of both images, each by its own digest and platform.
         index = self.inspect(tag, "--raw")
         self.assertEqual(index["mediaType"], layout.INDEX_MEDIA_TYPE)
+        images = images_under_test()
         self.assertEqual({(m["platform"]["os"], m["platform"]["architecture"]): m["digest"] for m in index["manifests"]},
-                         {("linux", "amd64"): Image(os.environ["IMAGE"]).digest,
-                          ("linux", "arm64"): Image(os.environ["IMAGE_ARM64"]).digest})
+                         {("linux", arch): image.digest for arch, image in images.items()})
         self.assertEqual(self.inspect(":latest", "--raw"), index)
-        for architecture in ("amd64", "arm64"):
+        for architecture in images:
             pushed = self.inspect(tag, "--override-arch", architecture)
             self.assertEqual(pushed["Architecture"], architecture)
             self.assertEqual(pushed["Labels"]["org.opencontainers.image.version"], app_version)

@@ -1,6 +1,7 @@
 """Tells whether the requirements locks still match the files they were made from.
 
-Two locks, both written by ``./bazelw run //:requirements.update``:
+The locks ``./bazelw run //:requirements.update`` writes, the user's two and the kit's
+own test lock (``MACHINES``):
 
 * ``requirements_lock.txt``: everything the image holds from PyPI, resolved together
   from the user's ``requirements.txt`` and the server's ``runtime/requirements.txt``.
@@ -11,7 +12,9 @@ Two locks, both written by ``./bazelw run //:requirements.update``:
 A lock's first line records a sha256 of the files it was made from and of the Python
 it is for (see ``inputs_sha256``); on top of that, each requirement of the inputs must be locked (at
 its ``==`` version, if pinned), and each entry must be ``name==version`` with at least
-one ``--hash=sha256:``.
+one ``--hash=sha256:``. update.py resolves the locks universally (for every platform), so
+an entry may carry a PEP 508 marker (``name==version ; platform_machine == 'aarch64'``)
+and a name may have an entry for each of several markers.
 """
 
 import dataclasses
@@ -21,8 +24,13 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
+import markers
+from architectures import TABLE
+
 HEADER_PREFIX = "# inputs-sha256: "
 UPDATE_COMMAND = "./bazelw run //:requirements.update"
+# How update.py resolves (part of inputs_sha256: a lock resolved otherwise is stale).
+RESOLUTION = "universal"
 
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 _PIN = re.compile(r"^==\s*([^\s,;]+)\s*(;.*)?$")
@@ -45,7 +53,10 @@ class LockSpec:
 
 IMAGE = LockSpec(lock="requirements_lock.txt", inputs=("requirements.txt", "runtime/requirements.txt"))
 TEST = LockSpec(lock="requirements_test_lock.txt", inputs=("requirements_test.txt",), base=IMAGE.lock)
-LOCKS = (IMAGE, TEST)
+# The kit's own: a requirement whose dependencies differ by machine, installed for every
+# architecture by //python/pypi/tests (xopen needs isal on x86_64 only).
+MACHINES = LockSpec(lock="python/pypi/tests/machines_lock.txt", inputs=("python/pypi/tests/machines.txt",))
+LOCKS = (IMAGE, TEST, MACHINES)
 
 
 def canonical_name(name: str) -> str:
@@ -54,9 +65,9 @@ def canonical_name(name: str) -> str:
 
 
 def inputs_sha256(spec: LockSpec, texts: Mapping[str, bytes]) -> str:
-    """sha256 over the Python the lock is for (the one running this: the image's) and
-    each source file's name, length and bytes, in ``spec.sources`` order."""
-    digest = hashlib.sha256(b"python %d.%d\0" % sys.version_info[:2])
+    """sha256 over the Python the lock is for (the one running this: the image's), the
+    RESOLUTION, and each source file's name, length and bytes, in ``spec.sources`` order."""
+    digest = hashlib.sha256(b"python %d.%d\0%s\0" % (*sys.version_info[:2], RESOLUTION.encode()))
     for name in spec.sources:
         data = texts[name]
         digest.update(b"%s\0%d\0" % (name.encode(), len(data)))
@@ -99,23 +110,69 @@ def parse_requirements(text: str, source: str) -> Tuple[Dict[str, Optional[str]]
     return found, problems
 
 
-def parse_lock(text: str, source: str) -> Tuple[Dict[str, Tuple[str, List[str]]], List[str]]:
-    """Map each locked canonical name to (version, sha256 hashes); list entries that break the rules."""
-    locked: Dict[str, Tuple[str, List[str]]] = {}
+@dataclasses.dataclass(frozen=True)
+class LockEntry:
+    """One entry of a lock: ``name==version [; marker] --hash=sha256:...``."""
+
+    name: str  # canonical
+    version: str
+    marker: str  # its PEP 508 environment marker (a universal lock's), "" if none
+    hashes: Tuple[str, ...]  # the well-formed sha256 digests, sorted
+
+
+def lock_entries(text: str, source: str) -> Tuple[List[LockEntry], List[str]]:
+    """Each entry of a lock, in order (a name may repeat under different markers);
+    list entries that break the rules."""
+    entries: List[LockEntry] = []
     problems: List[str] = []
     for line in logical_lines(text):
-        first, *options = line.split()
+        requirement, _, rest = line.partition(";")
+        first, *options = requirement.split() or [""]
+        words = rest.split()
+        marker_size = next((i for i, word in enumerate(words) if word.startswith("--")), len(words))
+        options += words[marker_size:]
         match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)$", first)
         if not match:
             problems.append(f"{source}: entry {first!r} is not pinned as name==version")
             continue
         name = canonical_name(match.group(1))
         hashes = [o for o in options if o.startswith("--hash=")]
-        locked[name] = (match.group(2), sorted(h.split(":", 1)[-1] for h in hashes if _HASH.match(h)))
+        digests = tuple(sorted(h.split(":", 1)[-1] for h in hashes if _HASH.match(h)))
+        entries.append(LockEntry(name, match.group(2), " ".join(words[:marker_size]), digests))
         if not hashes:
             problems.append(f"{source}: {name} has no --hash")
         problems += [f"{source}: {name} has a malformed hash {h!r}" for h in hashes if not _HASH.match(h)]
+    return entries, problems
+
+
+def parse_lock(text: str, source: str, environment: Optional[Mapping[str, str]] = None) -> Tuple[Dict[str, Tuple[str, List[str]]], List[str]]:
+    """Map each locked canonical name to (version, sha256 hashes); list entries that break the rules.
+
+    With ENVIRONMENT (marker variables: ``environment_of``), the entries whose marker holds
+    there, as the pypi extension installs them; without, each name's first entry (see
+    ``lock_entries`` for every entry and its marker).
+    """
+    entries, problems = lock_entries(text, source)
+    locked: Dict[str, Tuple[str, List[str]]] = {}
+    for entry in entries:
+        if environment is not None and entry.marker:
+            holds, error = markers.evaluate_marker(entry.marker, dict(environment))
+            if error or not holds:
+                problems += [f"{source}: {error}"] if error else []
+                continue
+        if environment is not None and entry.name in locked:
+            problems.append(f"{source}: two entries of {entry.name} hold on {environment['platform_machine']}")
+        locked.setdefault(entry.name, (entry.version, list(entry.hashes)))
     return locked, problems
+
+
+def environment_of(debian_lock: dict) -> Dict[str, str]:
+    """The marker variables of the image a Debian lock of one architecture (@debian//ARCH:lock.json)
+    makes: its CPU, and the version of its Python (the lock's "python", its libpythonX.Y)."""
+    python = debian_lock["python"]
+    package = next(p for p in debian_lock["packages"] if p["name"] == "libpython" + python)
+    full_version = package["version"].split(":")[-1].split("-")[0].split("+")[0]
+    return markers.marker_environment(TABLE[debian_lock["architecture"]]["machine"], python, full_version)
 
 
 def check_texts(spec: LockSpec, texts: Mapping[str, bytes]) -> List[str]:

@@ -2,12 +2,16 @@
 
 Writes requirements_lock.txt (requirements.txt with the server's runtime/requirements.txt:
 everything the image holds) and requirements_test_lock.txt (what requirements_test.txt
-adds for the tests), each with ``uv pip compile --generate-hashes`` for the image's
-Python on x86_64 manylinux, and a first line recording the sha256 of its sources, which
-//python/requirements:lock_test compares; then requirements_debian_lock.json, the Debian
-packages requirements_debian.txt names, resolved against the base's lock. A lock whose sources did not change is left
-as it is, so running it twice changes nothing; a lock that is rewritten keeps the
-versions it had wherever its sources allow them (--upgrade takes the newest instead).
+adds for the tests), each with ``uv pip compile --universal --generate-hashes``: for every
+platform, the image's Python version and newer. An entry that only some platforms need
+carries a PEP 508 marker (``name==1.0 ; platform_machine == 'aarch64'``, evaluated by
+python/pypi/markers.bzl), platforms no image runs on (``sys_platform == 'win32'``)
+included, and a package may have an entry for each of several markers. Each lock's first
+line records the sha256 of its sources, which //python/requirements:lock_test compares.
+Then requirements_debian_lock.json, the Debian packages requirements_debian.txt names,
+resolved against the base's lock. A lock whose sources did not change is left as it is,
+so running it twice changes nothing; a lock that is rewritten keeps the versions it had
+wherever its sources allow them (--upgrade takes the newest instead).
 """
 
 import argparse
@@ -19,13 +23,12 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Set
 
 import lockcheck
 import resolve
 
 PYTHON_VERSION = "%d.%d" % sys.version_info[:2]  # it runs on the image's Python
-PYTHON_PLATFORM = "x86_64-manylinux_2_28"
 
 
 class UpdateError(Exception):
@@ -59,7 +62,7 @@ def compile_lock(uv: Path, workspace: Path, spec: lockcheck.LockSpec, scratch: P
         output.write_text(current.read_text(encoding="utf-8").split("\n", 1)[-1])
     command = [str(uv), "pip", "compile", "--quiet", "--no-config", "--system-certs", "--generate-hashes"]
     command += ["--output-file", str(output)] + (["--upgrade"] if upgrade else [])
-    command += ["--python-version", PYTHON_VERSION, "--python-platform", PYTHON_PLATFORM]
+    command += ["--universal", "--python-version", PYTHON_VERSION]  # every platform, this Python and newer
     command += ["--custom-compile-command", lockcheck.UPDATE_COMMAND]
     inputs = list(spec.inputs)
     if spec.base:
@@ -68,10 +71,11 @@ def compile_lock(uv: Path, workspace: Path, spec: lockcheck.LockSpec, scratch: P
             raise UpdateError(f"{spec.lock}: unknown base lock {spec.base}")
         # Resolve together with the base's inputs, its locked versions as constraints.
         inputs += list(base.inputs)
-        locked, _ = lockcheck.parse_lock((workspace / spec.base).read_text(encoding="utf-8"), spec.base)
+        entries, _ = lockcheck.lock_entries((workspace / spec.base).read_text(encoding="utf-8"), spec.base)
         constraints = scratch / "constraints.txt"
-        constraints.write_text("".join(f"{name}=={entry[0]}\n" for name, entry in sorted(locked.items())))
+        constraints.write_text("".join(constraint(entry) + "\n" for entry in entries))
         command += ["--constraint", str(constraints)]
+        locked = {entry.name for entry in entries}
     try:
         done = subprocess.run(command + inputs, cwd=str(workspace), stdout=subprocess.DEVNULL, check=False)
     except OSError as error:
@@ -80,11 +84,20 @@ def compile_lock(uv: Path, workspace: Path, spec: lockcheck.LockSpec, scratch: P
         raise UpdateError(f"uv pip compile for {spec.lock} failed (exit {done.returncode}); see its message above")
     text = output.read_text(encoding="utf-8")
     if spec.base:
-        text = drop_entries(text, set(locked))
+        text = drop_entries(text, locked)
     return text
 
 
-def drop_entries(text: str, names: set) -> str:
+def constraint(entry: lockcheck.LockEntry) -> str:
+    """The constraint holding a lock entry's version where its marker holds.
+
+    A name locked at several versions under different markers gets one constraint for
+    each, and uv's universal resolution keeps each to its marker.
+    """
+    return f"{entry.name}=={entry.version}" + (f" ; {entry.marker}" if entry.marker else "")
+
+
+def drop_entries(text: str, names: Set[str]) -> str:
     """Remove the entries (a requirement line, its continuations and comments) of ``names``."""
     kept: List[str] = []
     dropping = False

@@ -5,6 +5,7 @@ Usage: third_party_test.py LAYER TWIN RECOMPILED LOCK FILTER SOURCE_LOCK...
   TWIN        the same layer from a second py_image_layer with the same inputs
   RECOMPILED  py_compile_layer of LAYER's sources (the bytecode step run a second time)
   LOCK        requirements_lock.txt: the packages the layer must hold, and only those
+              (the entries whose marker holds on the image of $DEBIAN_LOCK)
   FILTER      python/layers/filter.json: what the layer leaves out
   SOURCE_LOCK a package the kit builds from source (runtime/meinheld/source.json)
 $SITE_PACKAGES is where the packages go.
@@ -62,7 +63,8 @@ class ThirdPartyLayerTest(unittest.TestCase):
         return {key: str(value) for key, value in message.items()}
 
     def test_every_locked_package_and_nothing_else(self) -> None:
-        locked, problems = lockcheck.parse_lock(Path(LOCK).read_text(), LOCK)
+        environment = lockcheck.environment_of(json.loads(Path(os.environ["DEBIAN_LOCK"]).read_text()))
+        locked, problems = lockcheck.parse_lock(Path(LOCK).read_text(), LOCK, environment)
         self.assertEqual(problems, [])
         self.assertTrue(locked)
         expected = {name: entry[0] for name, entry in locked.items()}
