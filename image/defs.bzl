@@ -9,11 +9,11 @@ debian/architectures.bzl its image and everything made of it; per_architecture n
 those targets.
 """
 
-load("@debian//:build.bzl", "BUILD_ARCHITECTURE")
+load("@debian//:build.bzl", "BUILD_ARCHITECTURE", "PYTHON_VERSION")
 load("@image_settings//:settings.bzl", "SETTINGS")
 load("@pypi//:requirements.bzl", "all_requirements")
 load("//debian:architectures.bzl", "ARCHITECTURES")
-load("//debian:defs.bzl", "abi_check_test")
+load("//debian:defs.bzl", "abi_check_test", "deb_layer")
 load("//debian:platform.bzl", "platform_transition_filegroup")
 load("//image/sbom:defs.bzl", "image_sbom")
 load("//oci:defs.bzl", "oci_image")
@@ -42,7 +42,7 @@ def workload_python_layers(name, app, **kwargs):
     )
 
 LAYERS = {
-    "accounts": "//debian:config_layer",
+    "accounts": "//image:accounts_layer",
     "app": "//image:app_layer",
     "base": "//image:base_layer",
     "third_party": "//image:third_party_layer",
@@ -89,7 +89,10 @@ def workload_architecture(name, sbom_locks, visibility):
     """One architecture's image (NAME_ARCH names each, see per_architecture).
 
     image: the workload image, its layers those of LAYERS built for ARCH: the base of
-    ARCH's Debian packages with its bytecode (base_layer), the Python layers built for
+    ARCH's Debian packages (debian_layer: the lock's "image" set merged into one tar,
+    merged /usr, no docs but copyright files, C.UTF-8 only, with the CA bundle, the
+    python3 link and a dpkg status file per package) with its bytecode (base_layer), the
+    Python layers built for
     //debian:linux_ARCH (third_party_layer, app_layer; wheels, its wheels);
     image_abi_test: every ELF file of the image built for its CPU, finding its libraries
     inside the image, needing no glibc newer than the image's; sbom: its SPDX bill of
@@ -102,9 +105,18 @@ def workload_architecture(name, sbom_locks, visibility):
     """
     arch = name
     debian = "@debian//%s:" % arch
+    deb_layer(
+        name = per_architecture("debian_layer", arch),
+        ca_bundle = SETTINGS["env"]["SSL_CERT_FILE"].lstrip("/"),
+        debs = [debian + "image_debs"],
+        dirs = [SETTINGS["site_packages"]],
+        filter = "//debian:image_filter.json",
+        symlinks = {SETTINGS["python"].lstrip("/"): "python" + PYTHON_VERSION},
+        visibility = visibility,
+    )
     py_compile_layer(
         name = per_architecture("base_layer", arch),
-        src = "//debian:base_layer_" + arch,
+        src = ":" + per_architecture("debian_layer", arch),
         visibility = visibility,
     )
     if arch != BUILD_ARCHITECTURE:
@@ -140,7 +152,7 @@ def workload_architecture(name, sbom_locks, visibility):
         wheels = [":" + per_architecture("wheels", arch)],
     )
     if arch == BUILD_ARCHITECTURE:
-        for target in ("base_layer", "third_party_layer", "app_layer", "wheels", "image", "sbom"):
+        for target in ("debian_layer", "base_layer", "third_party_layer", "app_layer", "wheels", "image", "sbom"):
             native.alias(
                 name = target + "_" + arch,
                 actual = ":" + target,

@@ -2,19 +2,21 @@
 
     workload = use_extension("//image:repositories.bzl", "workload")
     workload.image(...)
-    use_repo(workload, "debian", "meinheld", "pypi")
+    use_repo(workload, "debian", "meinheld", "pypi", "python")
 
-For each architecture: its Debian packages (debian_packages), its locked Python packages
-(pypi_repositories: one universal lock, entries chosen by their markers) and the kit's
-meinheld (patched_sdist), each built with that architecture's python_build. `@debian` is
-the machine Bazel runs on, naming the others as `@debian//ARCH:TARGET`; `@pypi` and
-`@meinheld` select by the target platform's CPU. A new entry in the table needs no
+For each architecture: its Debian packages (debian_packages), Debian's Python set up to
+build for it (python_interpreter), its locked Python packages (pypi_repositories: one
+universal lock, entries chosen by their markers) and the kit's meinheld (patched_sdist),
+each built with that architecture's python_build. `@debian` and `@python` are the
+machine Bazel runs on's (@debian names the others as `@debian//ARCH:TARGET`); `@pypi`
+and `@meinheld` select by the target platform's CPU. A new entry in the table needs no
 change here or in MODULE.bazel. `workload.lock` installs another universal lock the
 same way (the test of markers, python/pypi/tests).
 """
 
 load("//debian:architectures.bzl", "ARCHITECTURES", "build_architecture")
 load("//debian:repositories.bzl", "debian_packages")
+load("//python:interpreter.bzl", "python_interpreter")
 load("//python/pypi:extension.bzl", "pypi_repositories", "python_versions")
 load("//runtime/meinheld:repository.bzl", "patched_sdist", "sdist_hub")
 
@@ -25,16 +27,21 @@ def _workload_impl(module_ctx):
     tag = tags[0]
     build = build_architecture(module_ctx.os.arch)
     debian = {arch: "debian" if arch == build else "debian_" + arch for arch in ARCHITECTURES}
-    for arch, name in debian.items():
+    python = {arch: "python" if arch == build else "python_" + arch for arch in ARCHITECTURES}
+    for arch in ARCHITECTURES:
         debian_packages(
-            name = name,
+            name = debian[arch],
             architecture = arch,
             architectures = debian if arch == build else {},
-            build_python = None if arch == build else "@debian//:python_build",
             lock = tag.debian_lock,
             user_lock = tag.user_debian_lock,
         )
-    pythons = {arch: "@%s//:python_build" % name for arch, name in debian.items()}
+        python_interpreter(
+            name = python[arch],
+            build_python = None if arch == build else "@python//:python_build",
+            debian = "@%s//:lock.json" % debian[arch],
+        )
+    pythons = {arch: "@%s//:python_build" % name for arch, name in python.items()}
     versions = python_versions(json.decode(module_ctx.read(tag.debian_lock)))
     pypi_repositories(module_ctx, "pypi", tag.requirements_lock, pythons, versions)
     for arch, python in pythons.items():

@@ -14,7 +14,7 @@ py_compile_layer(name, src) adds the same bytecode to any layer tar.
 --//python/layers:pyc=false skips bytecode everywhere.
 """
 
-load("@debian//:python.bzl", "PYTHON_CACHE_TAG", "PYTHON_VERSION")
+load("@python//:python.bzl", "PYTHON_CACHE_TAG", "PYTHON_VERSION")
 load("@rules_python//python:defs.bzl", "PyInfo")
 
 PycSettingInfo = provider(

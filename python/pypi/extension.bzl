@@ -6,7 +6,7 @@
 
 For each `name==version --hash=sha256:...` entry of the lock, a repository NAME_ARCH_PACKAGE
 holds the package installed from its wheel (downloaded, or built from the source archive
-against the Debian sysroot by @debian//:python_build, pip being Debian's): `pkg` (a
+against the Debian sysroot by @python//:python_build, pip being Debian's): `pkg` (a
 py_library of site-packages), `dist_info`, `whl` and `data`. The hub NAME offers them as
 `requirement("x")`, `whl_requirement("x")`, `all_requirements` and `all_whl_requirements`
 (load("@NAME//:requirements.bzl", ...)), and as aliases `:x_pkg`, `:x_whl`,
@@ -131,7 +131,7 @@ wheel_repository = repository_rule(
     doc = "One locked package, installed from its wheel (built from its source archive if it has none).",
     attrs = {
         "requirement": attr.string(mandatory = True, doc = "The lock's entry: name==version and its --hash options."),
-        "python": attr.label(mandatory = True, allow_single_file = True, doc = "The interpreter pip runs on (@debian//:python_build)."),
+        "python": attr.label(mandatory = True, allow_single_file = True, doc = "The interpreter pip runs on (@python//:python_build)."),
     },
 )
 
@@ -261,7 +261,7 @@ pypi = module_extension(
     tag_classes = {"lock": tag_class(attrs = {
         "name": attr.string(mandatory = True, doc = "The hub repository's name."),
         "requirements_lock": attr.label(mandatory = True, doc = "A hash-locked requirements file (uv pip compile --universal --generate-hashes)."),
-        "python": attr.label(default = "@debian//:python_build", doc = "The interpreter pip runs on."),
+        "python": attr.label(default = "@python//:python_build", doc = "The interpreter pip runs on."),
         "debian_lock": attr.label(default = "//debian:packages.lock.json", doc = "The Debian lock whose Python the markers are evaluated for."),
     })},
 )

@@ -1,7 +1,7 @@
 """build_hint.py on real failures: the sysroot's compiler missing a header, a setup.py
 missing a program, and Debian's real Contents index naming the packages to add.
 
-Usage: build_hint_test.py CC (the sysroot's compiler wrapper, @debian//:cc);
+Usage: build_hint_test.py CC (the sysroot's compiler wrapper, @python//:cc);
 $DEBIAN_MIRROR is the Debian archive (./bazelw sets it; .bazelrc passes it to tests),
 $DEBIAN_LOCK the lock whose suite to search.
 """

@@ -11,7 +11,7 @@ patches in order, the kit's own sources with where they go and the upstream file
 replace, build_requires): downloads the archive with pip (sha256-checked), applies each
 patch, deletes the replaced files and copies the kit's sources (src/) in, installs the build requirements at the versions
 //:requirements_lock.txt pins, and builds a wheel with the image's Python against the
-Debian sysroot (@debian//:python_build). The repository then looks like a
+Debian sysroot (@python//:python_build). The repository then looks like a
 locked wheel repository: `pkg` (py_library of site-packages), `dist_info`, `whl`.
 """
 
@@ -52,7 +52,7 @@ patched_sdist = repository_rule(
     attrs = {
         "source": attr.label(mandatory = True, allow_single_file = [".json"], doc = "The source lock (e.g. //runtime/meinheld:source.json); its patches are in patches/ beside it, the kit's own sources in src/."),
         "requirements_lock": attr.label(mandatory = True, allow_single_file = True, doc = "The hash-locked requirements the build requirements are taken from."),
-        "python": attr.label(mandatory = True, allow_single_file = True, doc = "The interpreter to build with (@debian//:python_build)."),
+        "python": attr.label(mandatory = True, allow_single_file = True, doc = "The interpreter to build with (@python//:python_build)."),
         "_fetch": attr.label(default = "//runtime/meinheld:fetch.py", allow_single_file = True),
     },
 )

@@ -1,6 +1,6 @@
 """The base's own python3, run from the unpacked layers with a read-only root and no network.
 
-Usage: runtime_test.py BASE_TAR CONFIG_TAR LOCK_JSON
+Usage: base_runtime_test.py BASE_TAR CONFIG_TAR LOCK_JSON
 Runs under bubblewrap (as root: the build root is a chroot, where the kernel refuses
 user namespaces, so bwrap cannot map uids; the probe itself drops to the workload
 user 1000:1000 before anything else): the standard library's C modules load, the CA

@@ -1,6 +1,6 @@
 """The base and config layers as files: what is in them, who owns it, and how it is written.
 
-Usage: layer_test.py BASE_TAR CONFIG_TAR CA_CERTIFICATES_DEB
+Usage: base_layer_test.py BASE_TAR CONFIG_TAR CA_CERTIFICATES_DEB
 """
 
 import glob
