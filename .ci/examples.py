@@ -37,7 +37,7 @@ sys.path.insert(0, str(KIT))
 from testing.ports import free_port  # noqa: E402  (the kit's test helpers, found through the line above)
 
 USER_FILES = ["requirements.txt", "requirements_test.txt", "requirements_debian.txt"]
-SKIPPED_TESTS = ["-//runtime:abuse_test", "-//runtime:serve_test"]
+SKIPPED_TESTS = ["-//image/tests:abuse_test", "-//image/tests:serve_test"]
 SERVE_TIMEOUT = 300.0
 STOP_TIMEOUT = 60.0
 

@@ -14,7 +14,9 @@ import time
 import unittest
 from pathlib import Path
 
+import containers
 from testing import podman
+from testing.ports import free_port
 import image_settings
 import render
 
@@ -27,14 +29,14 @@ POD = "workload-pod"
 
 class KubePlayTest(unittest.TestCase):
     def setUp(self) -> None:
-        self.store = podman.loaded_store(infra_image=INFRA_IMAGE)
+        self.store = containers.loaded_store(infra_image=INFRA_IMAGE)
         self.addCleanup(self.store.close)
         self.tmp = Path(tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR")))
         (self.tmp / "Containerfile").write_text(PAUSE)
         self.store.podman("build", "--pull=never", "--quiet", "--tag", INFRA_IMAGE, str(self.tmp))
 
     def test_deployment_serves_read_only_and_goes_down(self) -> None:
-        port = podman.free_port()
+        port = free_port()
         deployment, service = render.manifests(podman.IMAGE_TAG)
         deployment = copy.deepcopy(deployment)
         pod = deployment["spec"]["template"]["spec"]  # type: ignore[index]
@@ -48,7 +50,7 @@ class KubePlayTest(unittest.TestCase):
         self.addCleanup(self.store.podman, "pod", "rm", "--force", "--ignore", "--time", "0", POD, check=False)
         self.store.podman("kube", "play", str(manifest))
         name = f"{POD}-{render.NAME}"
-        deadline = time.monotonic() + podman.START_TIMEOUT
+        deadline = time.monotonic() + containers.START_TIMEOUT
         while True:
             try:
                 status, _, body = podman.request(port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", timeout=2)

@@ -12,11 +12,12 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from testing.image_layout import Image, per_architecture
+from image_layout import Image, per_architecture
 from testing.podman import Store
 from testing.registry import Registry
 
 import layout
+import security
 import version
 
 RELEASE = Path(__file__).with_name("release.py")
@@ -149,7 +150,7 @@ class SignedReleaseTest(unittest.TestCase):
         self.assertEqual(key["rekor"], {"ignoreTlog": True})
 
     def test_podman_runs_the_signed_image_and_refuses_the_rest(self) -> None:
-        store = Store()
+        store = Store(podman=security.PODMAN)
         self.addCleanup(store.close)
         (store.root / ".config" / "containers").mkdir(parents=True)
         shutil.copytree(self.policy / "registries.d", store.root / ".config" / "containers" / "registries.d")

@@ -163,7 +163,7 @@ def per_architecture_env(variable, target):
     """What a test needs to read each architecture's TARGET: (data, env).
 
     env sets VARIABLE to `ARCH=PATH ...` in debian/architectures.bzl's order
-    (testing/image_layout.py's per_architecture reads it), and BUILD_ARCHITECTURE.
+    (image/tests/image_layout.py's per_architecture reads it), and BUILD_ARCHITECTURE.
 
     Args:
       variable: the environment variable.

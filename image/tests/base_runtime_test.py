@@ -16,7 +16,7 @@ import sys
 import tempfile
 import unittest
 
-from testing.rootfs import unpack
+from rootfs import unpack
 
 LAYERS = sys.argv[1:3]
 with open(sys.argv[3]) as lock_file:

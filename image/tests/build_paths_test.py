@@ -17,7 +17,7 @@ import tarfile
 import unittest
 from pathlib import Path
 
-from testing.image_layout import image_under_test
+from image_layout import image_under_test
 
 FIXED_PATTERNS = [
     b"/var/cache/bazelw",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import image_settings
 import version
-from testing.image_layout import image_under_test
+from image_layout import image_under_test
 
 SETTINGS = image_settings.settings()
 

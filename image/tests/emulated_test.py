@@ -16,11 +16,12 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import containers
 import image_settings
 from testing import podman
-from testing.image_layout import Image
+from image_layout import Image
 from testing.ports import free_port
-from testing.rootfs import Rootfs, emulator
+from rootfs import Rootfs, emulator
 
 START_TIMEOUT = 180.0  # emulated start-up: seconds, where the image natively takes 0.1
 STOP_TIMEOUT = 60.0
@@ -88,7 +89,7 @@ class EmulatedTest(unittest.TestCase):
         self.assertEqual((emulated, emulated_headers.get("content-type")), (native, native_headers.get("content-type")))
 
     def test_serves_the_hello_app_200(self) -> None:
-        hello = {image_settings.settings()["app_dir"]: podman.hello_app_dir()}
+        hello = {image_settings.settings()["app_dir"]: containers.hello_app_dir()}
         status, _, body = self.serve(self.emulated, mounts=hello)
         self.assertEqual((status, body), (200, b"Hello, world!\n"))
 

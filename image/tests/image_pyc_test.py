@@ -1,7 +1,7 @@
 """Every pyc of //:image, in every layer (the base's standard library included), is valid
 for the image's Python and matches its source; every source has one unless
 python/layers/no_pyc.txt lists it; and the config keeps Python from writing bytecode
-(PYTHONDONTWRITEBYTECODE=1). The per-layer checks are python/layers/tests/pyc_test.py's,
+(PYTHONDONTWRITEBYTECODE=1). The per-layer checks are pyc_test.py's,
 run here on the image's layer blobs.
 """
 
@@ -12,7 +12,7 @@ import unittest
 
 import image_settings
 import pyc_test
-from testing.image_layout import image_under_test
+from image_layout import image_under_test
 
 # Layers holding Python sources; the image's others (the accounts layer) hold none.
 PYTHON_LAYERS = {image_settings.layer_index(name): name for name in ("base", "third_party", "app")}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import image_settings
 import layout
-from testing.image_layout import images_under_test
+from image_layout import images_under_test
 
 SAME = ("accounts", "app")  # layers with no ELF file: byte-identical on every CPU
 

@@ -11,7 +11,7 @@ import sys
 import unittest
 
 import image_settings
-from testing.image_layout import Image, image_under_test
+from image_layout import Image, image_under_test
 
 APP = image_settings.layer_index("app")
 

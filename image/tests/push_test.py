@@ -15,7 +15,7 @@ from pathlib import Path
 
 import layout
 import version
-from testing.image_layout import images_under_test
+from image_layout import images_under_test
 from testing.registry import Registry
 
 STEP_TIMEOUT = 120

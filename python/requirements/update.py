@@ -7,7 +7,7 @@ platform, the image's Python version and newer. An entry that only some platform
 carries a PEP 508 marker (``name==1.0 ; platform_machine == 'aarch64'``, evaluated by
 python/pypi/markers.bzl), platforms no image runs on (``sys_platform == 'win32'``)
 included, and a package may have an entry for each of several markers. Each lock's first
-line records the sha256 of its sources, which //python/requirements:lock_test compares.
+line records the sha256 of its sources, which //image/tests:requirements_lock_test compares.
 Then requirements_debian_lock.json, the Debian packages requirements_debian.txt names,
 resolved against the base's lock. A lock whose sources did not change is left as it is,
 so running it twice changes nothing; a lock that is rewritten keeps the versions it had

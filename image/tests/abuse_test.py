@@ -8,10 +8,11 @@ import time
 import unittest
 from typing import List, NamedTuple, Optional, Sequence
 
+import containers
 from testing import podman
 
 STORE: podman.Store
-CONTAINER: podman.Container
+CONTAINER: containers.Container
 KEEP_ALIVE = 5  # also the time a request's headers have from their first byte
 BOUND = 10.0  # seconds any case may take
 MAX_BODY = 10485760  # the launcher's default
@@ -29,8 +30,8 @@ class Outcome(NamedTuple):
 
 def setUpModule() -> None:
     global STORE, CONTAINER
-    STORE = podman.loaded_store()
-    CONTAINER = podman.Container(STORE, "abuse", {"WEB_CONCURRENCY": "2", "KEEP_ALIVE": str(KEEP_ALIVE)},
+    STORE = containers.loaded_store()
+    CONTAINER = containers.Container(STORE, "abuse", {"WEB_CONCURRENCY": "2", "KEEP_ALIVE": str(KEEP_ALIVE)},
                                   hello=True)
     try:
         CONTAINER.run()

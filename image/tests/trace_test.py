@@ -19,6 +19,7 @@ import unittest
 from pathlib import Path
 from typing import List, Tuple
 
+import containers
 from testing import podman
 
 STORE: podman.Store
@@ -28,7 +29,7 @@ WRITE_FLAGS = re.compile(r"O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND")
 
 def setUpModule() -> None:
     global STORE
-    STORE = podman.loaded_store()
+    STORE = containers.loaded_store()
 
 
 def tearDownModule() -> None:
@@ -56,7 +57,7 @@ def parse(trace: str, first: int) -> List[Tuple[int, str, str, str]]:
 
 class NoWriteTest(unittest.TestCase):
     def test_start_up_traffic_and_worker_boot(self) -> None:
-        container = podman.Container(STORE, "trace", {"WEB_CONCURRENCY": "2"},
+        container = containers.Container(STORE, "trace", {"WEB_CONCURRENCY": "2"},
                                       ["--unsetenv", "PYTHONDONTWRITEBYTECODE"])
         self.addCleanup(container.remove)
         first = container.create()

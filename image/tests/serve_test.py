@@ -12,6 +12,7 @@ import unittest
 from pathlib import Path
 from typing import Dict, List, Sequence
 
+import containers
 from testing import podman
 import image_settings
 
@@ -35,7 +36,7 @@ errorlog = "-"
 
 def setUpModule() -> None:
     global STORE
-    STORE = podman.loaded_store()
+    STORE = containers.loaded_store()
 
 
 def tearDownModule() -> None:
@@ -57,7 +58,7 @@ class ServeTest(unittest.TestCase):
     """GET and HEAD on random targets, then the logs, at LOG_LEVEL=info with the access log."""
 
     def setUp(self) -> None:
-        self.container = podman.Container(STORE, "serve", {"LOG_LEVEL": "info", "ACCESS_LOG": "-"}, hello=True)
+        self.container = containers.Container(STORE, "serve", {"LOG_LEVEL": "info", "ACCESS_LOG": "-"}, hello=True)
         self.addCleanup(self.container.remove)
         self.container.run()
         self.container.wait_ready()
@@ -104,7 +105,7 @@ class GracefulStopTest(unittest.TestCase):
     """
 
     def test_requests_in_every_state_complete_and_exit_is_0(self) -> None:
-        container = podman.Container(STORE, "term", {"GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
+        container = containers.Container(STORE, "term", {"GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
                                                     "WEB_CONCURRENCY": "2", "KEEP_ALIVE": "30"}, hello=True)
         self.addCleanup(container.remove)
         container.run()
@@ -192,9 +193,9 @@ class HeartbeatInTmpTest(unittest.TestCase):
         return str(directory)
 
     def run_to_exit(self, purpose: str, env: Dict[str, str], flags: List[str],
-                    args: Sequence[str] = ()) -> podman.Container:
+                    args: Sequence[str] = ()) -> containers.Container:
         """Runs a container that must exit by itself within 30 s."""
-        container = podman.Container(STORE, purpose, env, flags, args, hello=True)
+        container = containers.Container(STORE, purpose, env, flags, args, hello=True)
         self.addCleanup(container.remove)
         container.run()
         self.assertNotEqual(container.wait_exit(timeout=30), 0, container.logs())

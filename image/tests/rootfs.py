@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
 import elf
-from testing.image_layout import Image
+from image_layout import Image
 
 EMULATOR_MOUNT = "/dev/emulator"  # in bwrap's fresh /dev: the read-only root stays untouched
 
