@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Pushes the image index (amd64, arm64) and writes the Deployment and Service that run its digest.
+"""Pushes the image index (an image per architecture) and writes the Deployment and Service that run its digest.
 
 Reads the version from app/app/__init__.py (image/version.py), pushes the image with
 `./bazelw run //:push -- --repository R --digest-file F` (tagged with that version), then
