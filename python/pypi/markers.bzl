@@ -82,6 +82,22 @@ def marker_environment(machine, python_version, python_full_version):
         "extra": "",
     }
 
+def debian_python_versions(python, packages):
+    """The Python versions markers see for a Debian lock's Python.
+
+    Args:
+      python: the lock's "python", major.minor, e.g. "3.13".
+      packages: the lock's packages (dicts with "name" and "version").
+
+    Returns:
+      (python_version, python_full_version): PYTHON and the upstream version of the
+      lock's libpythonX.Y package ("" if the packages hold none).
+    """
+    for package in packages:
+        if package["name"] == "libpython" + python:
+            return python, package["version"].split(":")[-1].split("-")[0].split("+")[0]
+    return python, ""
+
 def split_requirement(entry):
     """Separates the marker from a lock entry.
 

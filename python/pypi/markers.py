@@ -6,7 +6,7 @@ does.
 """
 
 from pathlib import Path
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 _SCOPE: Dict[str, Any] = {}
 _SOURCE = Path(__file__).with_name("markers.bzl")
@@ -14,3 +14,4 @@ exec(compile(_SOURCE.read_text(encoding="utf-8"), str(_SOURCE), "exec"), _SCOPE)
 
 evaluate_marker: Callable[[str, Dict[str, str]], Tuple[bool, str]] = _SCOPE["evaluate_marker"]
 marker_environment: Callable[[str, str, str], Dict[str, str]] = _SCOPE["marker_environment"]
+debian_python_versions: Callable[[str, List[Dict[str, str]]], Tuple[str, str]] = _SCOPE["debian_python_versions"]

@@ -169,9 +169,9 @@ def parse_lock(text: str, source: str, environment: Optional[Mapping[str, str]] 
 def environment_of(debian_lock: dict) -> Dict[str, str]:
     """The marker variables of the image a Debian lock of one architecture (@debian//ARCH:lock.json)
     makes: its CPU, and the version of its Python (the lock's "python", its libpythonX.Y)."""
-    python = debian_lock["python"]
-    package = next(p for p in debian_lock["packages"] if p["name"] == "libpython" + python)
-    full_version = package["version"].split(":")[-1].split("-")[0].split("+")[0]
+    python, full_version = markers.debian_python_versions(debian_lock["python"], debian_lock["packages"])
+    if not full_version:
+        raise ValueError(f"the Debian lock holds no libpython{python} package")
     return markers.marker_environment(TABLE[debian_lock["architecture"]]["machine"], python, full_version)
 
 
